@@ -1,0 +1,129 @@
+// The typed actions a stage's plan returns. Plans are pure data: the executor (src/exec/executor.ts)
+// is the only module that performs them, and src/plan/describe.ts prints them for --dry-run, so the
+// dry run shows the very list a real run applies.
+//
+// Paths are machine paths ("/etc/profile.d/mjf.sh"); the executor roots them under --root at the
+// moment of the effect (ignition's late rooting), so plans are identical with and without --root.
+
+export interface Owner {
+  user: string;
+  group: string;
+}
+
+interface Base {
+  /** Why this action exists, one short phrase; printed by the dry run and logged. */
+  why: string;
+}
+
+export interface MkdirAction extends Base {
+  kind: "mkdir";
+  path: string;
+  mode: number;
+  owner?: Owner;
+}
+
+export interface WriteFileAction extends Base {
+  kind: "write-file";
+  path: string;
+  contents: string;
+  mode: number;
+  owner?: Owner;
+  /** Contents are a secret (key, proxy, token): redacted in the dry run and logs; mode must be 0600 or stricter. */
+  secret?: boolean;
+}
+
+export interface RunCommandAction extends Base {
+  kind: "run-command";
+  argv: string[];
+  /** Run as this user (root when absent). */
+  user?: string;
+  timeoutMs: number;
+  env?: Record<string, string>;
+  /** Names of env entries whose values are secrets (redacted in the dry run and logs). */
+  secretEnv?: string[];
+  cwd?: string;
+  /** Exit codes that count as success; [0] when absent. */
+  okCodes?: number[];
+  /** Changes the machine outside the root (mkfs, sysctl, iptables...): recorded, not run, under --root. */
+  machineWide?: boolean;
+}
+
+export interface FetchAction extends Base {
+  kind: "fetch";
+  url: string;
+  path: string;
+  /** Lower-case hex sha256 the body must have; the file is only put in place when it matches. */
+  sha256?: string;
+  mode: number;
+  owner?: Owner;
+  timeoutMs: number;
+}
+
+export interface CreateUserAction extends Base {
+  kind: "create-user";
+  name: string;
+  home: string;
+  /** No login shell by default: /usr/sbin/nologin. */
+  shell: string;
+  system: boolean;
+  groups?: string[];
+}
+
+export interface MountAction extends Base {
+  kind: "mount";
+  device: string;
+  target: string;
+  fstype: string;
+  options: string[];
+}
+
+export interface SetHostnameAction extends Base {
+  kind: "set-hostname";
+  hostname: string;
+}
+
+export interface StartServiceAction extends Base {
+  kind: "start-service";
+  /** A name for logs and status ("condor_master"). */
+  name: string;
+  argv: string[];
+  user?: string;
+  env?: Record<string, string>;
+}
+
+export interface FirewallAction extends Base {
+  kind: "firewall";
+  /** A rule in iptables argument form, e.g. ["-A","OUTPUT","-d","169.254.169.254","-p","tcp","--dport","80","-m","owner","!","--uid-owner","0","-j","REJECT"]. */
+  rule: string[];
+}
+
+export interface PowerOffAction extends Base {
+  kind: "power-off";
+}
+
+export type Action =
+  | MkdirAction
+  | WriteFileAction
+  | RunCommandAction
+  | FetchAction
+  | CreateUserAction
+  | MountAction
+  | SetHostnameAction
+  | StartServiceAction
+  | FirewallAction
+  | PowerOffAction;
+
+export type ActionKind = Action["kind"];
+
+/** Kinds that change the machine beyond files: under --root they are recorded instead of performed. */
+export const MACHINE_WIDE_KINDS: ReadonlySet<ActionKind> = new Set([
+  "create-user",
+  "mount",
+  "set-hostname",
+  "start-service",
+  "firewall",
+  "power-off",
+]);
+
+export const isMachineWide = (a: Action): boolean =>
+  MACHINE_WIDE_KINDS.has(a.kind) || (a.kind === "run-command" && a.machineWide === true);

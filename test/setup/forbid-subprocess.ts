@@ -1,0 +1,2 @@
+// Placeholder until src/exec/runner.ts exists; see test/exec/runner.test.ts.
+export {};
