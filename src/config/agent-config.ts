@@ -1,0 +1,56 @@
+// The typed configuration after validation and defaults; mirrors schema/agent-config.v1.schema.json
+// (test/config/agent-config.test.ts keeps the two in step). Nothing after src/context/gather.ts
+// reads raw user_data: planners see only this.
+
+export const CONFIG_VERSION = 1;
+
+export type PayloadType = "dirac" | "htcondor" | "command";
+
+export interface AgentConfig {
+  version: 1;
+  identity: {
+    space?: string;
+    machinetype?: string;
+    hostname?: string;
+    uuid?: string;
+    site?: string;
+    manager_version?: string;
+    manager_hostname?: string;
+    user_data_url?: string;
+    root_image_url?: string;
+  };
+  mjf: {
+    machinefeatures?: string;
+    jobfeatures?: string;
+    joboutputs?: string;
+    heartbeat_machines_url?: string;
+  };
+  lifecycle: {
+    heartbeat_file: string;
+    heartbeat_seconds?: number;
+    max_wallclock_seconds?: number;
+    deadline_margin_seconds: number;
+    power_off: boolean;
+  };
+  host: { network_offload?: boolean };
+  cvmfs: { repositories?: string[]; http_proxy?: string };
+  credentials: { x509_proxy?: string; hostcert?: string; hostkey?: string; ca_dir: string };
+  payload: {
+    type: PayloadType;
+    dirac?: { pilot_url?: string; queue: string; submit_pool: string; vo?: string; extra_options?: string };
+    htcondor?: { collector?: string; pool_password_base64?: string; idtoken?: string; uid_domain?: string };
+    command?: {
+      path?: string;
+      url?: string;
+      sha256?: string;
+      args: string[];
+      env: Record<string, string>;
+      user: string;
+      timeout_seconds?: number;
+    };
+  };
+  options: Record<string, string>;
+}
+
+/** Sections that are objects in the schema; always present after normalisation so planners need no `?.`. */
+export const OBJECT_SECTIONS = ["identity", "mjf", "lifecycle", "host", "cvmfs", "credentials", "options"] as const;
