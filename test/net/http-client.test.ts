@@ -95,10 +95,10 @@ describe("httpRequest over http://", () => {
   });
 
   it.each([
-    ["a refused connection", async () => `http://127.0.0.1:${await closedPort()}/x`, {}, "connect", /connection refused/],
-    ["a server that never answers", async () => `${base}/hang`, { timeoutMs: 200 }, "timeout", /no complete answer within 200 ms/],
-    ["a body over maxBytes", async () => `${base}/big`, { maxBytes: 1000 }, "too-large", /larger than 1000 bytes/],
-    ["an unsupported scheme", async () => "ftp://127.0.0.1/x", {}, "protocol", /unsupported scheme ftp/],
+    ["a refused connection", async (): Promise<string> => `http://127.0.0.1:${await closedPort()}/x`, {}, "connect", /connection refused/],
+    ["a server that never answers", async (): Promise<string> => `${base}/hang`, { timeoutMs: 200 }, "timeout", /no complete answer within 200 ms/],
+    ["a body over maxBytes", async (): Promise<string> => `${base}/big`, { maxBytes: 1000 }, "too-large", /larger than 1000 bytes/],
+    ["an unsupported scheme", async (): Promise<string> => "ftp://127.0.0.1/x", {}, "protocol", /unsupported scheme ftp/],
   ] as const)("fails with a typed error on %s", async (_name, makeUrl, extra, kind, message) => {
     const err = await failure(httpRequest({ url: await makeUrl(), ...fast, ...extra }));
     expect(err.kind).toBe(kind);
