@@ -28,7 +28,7 @@ async function agentFor(undici: UndiciModule, tls: TlsOptions, connectTimeoutMs:
   let agent = agents.get(id);
   if (!agent) {
     agent = (async () => {
-      const cas = tls.caDir ? await readCaDir(tls.caDir) : [];
+      const cas = tls.caDir ? await caDirCertificates(tls.caDir) : [];
       if (tls.ca) cas.push(tls.ca);
       return new undici.Agent({
         connect: {
@@ -43,6 +43,22 @@ async function agentFor(undici: UndiciModule, tls: TlsOptions, connectTimeoutMs:
     agent.catch(() => agents.delete(id));
   }
   return agent;
+}
+
+/**
+ * Like Vac and Vcycle (vacutils.createUserData): the CA directory when it exists, else the
+ * system's CAs. A directory that exists but holds no certificate is a configuration error.
+ */
+async function caDirCertificates(dir: string): Promise<string[]> {
+  let cas: string[];
+  try {
+    cas = await readCaDir(dir);
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") return [];
+    throw err;
+  }
+  if (cas.length === 0) throw Object.assign(new Error("empty CA directory"), { code: "no certificates" });
+  return cas;
 }
 
 /** Closes every pooled HTTPS connection (tests, and the agent before power-off). */

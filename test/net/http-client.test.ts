@@ -161,10 +161,16 @@ describe("httpRequest over https:// with a client certificate", () => {
     expect(["protocol", "tls"]).toContain(err.kind);
   });
 
-  it("fails with a tls error naming the CA directory when it does not exist", async () => {
-    const err = await failure(httpRequest({ url: `${base}/who`, ...fast, tls: { caDir: `${pki.dir}/nope` } }));
+  it("falls back to the system CAs when the CA directory does not exist (as Vac does)", async () => {
+    const err = await failure(httpRequest({ url: `${base}/who`, ...fast, tls: { caDir: `${pki.dir}/nope`, cert: pki.clientCertPem, key: pki.clientKeyPem } }));
     expect(err.kind).toBe("tls");
-    expect(err.reason).toContain("cannot read the CA directory");
+    expect(err.reason).toMatch(/TLS failure \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/);
+  });
+
+  it("fails with a tls error naming a CA directory that holds no certificate", async () => {
+    const err = await failure(httpRequest({ url: `${base}/who`, ...fast, tls: { caDir: pki.dir } }));
+    expect(err.kind).toBe("tls");
+    expect(err.reason).toBe(`cannot read the CA directory ${pki.dir} (no certificates)`);
   });
 
   it.each([
