@@ -1,0 +1,143 @@
+// What `--dry-run` prints for each Action, and the JSON form for `--dry-run --json`. The switch is
+// total over the Action union (the `never` default), so a new kind cannot be added without a
+// dry-run line. Secrets are redacted here: secret file contents, secret env values, URL
+// credentials, and anything that looks like a PEM block or a token.
+
+import { isMachineWide, type Action, type Owner } from "./actions.ts";
+import { shellQuote } from "../exec/shell-quote.ts";
+
+const REDACTED = "<redacted>";
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END \1-----|$)/g;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi;
+const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
+
+/** Replace PEM blocks (keys, certificates, proxies), bearer/basic tokens, JWTs and URL credentials. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(PEM_BLOCK, REDACTED)
+    .replace(JWT, REDACTED)
+    .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`)
+    .replace(URL_USERINFO, (_m, scheme: string) => `${scheme}${REDACTED}@`);
+}
+
+export const secretPlaceholder = (contents: string): string =>
+  `<secret: ${Buffer.byteLength(contents, "utf8")} bytes, redacted>`;
+
+export const octal = (mode: number): string => `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
+
+const ownerText = (o: Owner | undefined): string => (o ? `, owner ${o.user}:${o.group}` : "");
+
+const seconds = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
+function redactedEnv(env: Record<string, string> | undefined, secret: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!env) return undefined;
+  const hidden = new Set(secret ?? []);
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, hidden.has(k) ? secretPlaceholder(v) : redactSecrets(v)]),
+  );
+}
+
+const envLines = (env: Record<string, string> | undefined): string[] =>
+  Object.entries(env ?? {}).map(([k, v]) => `env ${k}=${v.includes("\n") ? JSON.stringify(v) : v}`);
+
+function contentLines(contents: string): string[] {
+  const body = contents.endsWith("\n") ? contents.slice(0, -1) : contents;
+  const lines = body.split("\n").map((l) => `  | ${l}`);
+  return contents.endsWith("\n") || contents === "" ? lines : [...lines, "  (no newline at end)"];
+}
+
+/** Human lines for one action: a summary first, then details, each a separate line. */
+export function describeAction(a: Action): string[] {
+  const mw = isMachineWide(a) ? ["machine-wide: recorded, not performed, under --root"] : [];
+  switch (a.kind) {
+    case "mkdir":
+      return [`mkdir ${a.path} (mode ${octal(a.mode)}${ownerText(a.owner)}): ${a.why}`];
+    case "write-file": {
+      const size = Buffer.byteLength(a.contents, "utf8");
+      const head = `write-file ${a.path} (mode ${octal(a.mode)}${ownerText(a.owner)}, ${size} bytes): ${a.why}`;
+      return a.secret ? [head, `  ${secretPlaceholder(a.contents)}`] : [head, ...contentLines(redactSecrets(a.contents))];
+    }
+    case "run-command": {
+      const env = redactedEnv(a.env, a.secretEnv);
+      return [
+        `run-command ${redactSecrets(shellQuote(a.argv))}: ${a.why}`,
+        `as ${a.user ?? "root"}, timeout ${seconds(a.timeoutMs)}${a.okCodes ? `, ok exit codes ${a.okCodes.join(",")}` : ""}${a.cwd ? `, in ${a.cwd}` : ""}`,
+        ...envLines(env),
+        ...mw,
+      ];
+    }
+    case "fetch":
+      return [
+        `fetch ${redactSecrets(a.url)} -> ${a.path} (mode ${octal(a.mode)}${ownerText(a.owner)}): ${a.why}`,
+        `${a.sha256 ? `sha256 ${a.sha256}` : "sha256 not checked"}, timeout ${seconds(a.timeoutMs)}`,
+      ];
+    case "create-user":
+      return [
+        `create-user ${a.name} (${a.system ? "system" : "normal"} user, home ${a.home}, shell ${a.shell}${a.groups?.length ? `, groups ${a.groups.join(",")}` : ""}): ${a.why}`,
+        ...mw,
+      ];
+    case "mount":
+      return [
+        `mount ${shellQuote(["-t", a.fstype, ...(a.options.length ? ["-o", a.options.join(",")] : []), a.device, a.target])}: ${a.why}`,
+        ...mw,
+      ];
+    case "set-hostname":
+      return [`set-hostname ${a.hostname}: ${a.why}`, ...mw];
+    case "start-service": {
+      const env = redactedEnv(a.env, undefined);
+      return [
+        `start-service ${a.name}: ${redactSecrets(shellQuote(a.argv))}: ${a.why}`,
+        `as ${a.user ?? "root"}, detached`,
+        ...envLines(env),
+        ...mw,
+      ];
+    }
+    case "firewall":
+      return [`firewall iptables ${shellQuote(a.rule)}: ${a.why}`, ...mw];
+    case "power-off":
+      return [`power-off: ${a.why}`, ...mw];
+    default: {
+      const unknown: never = a;
+      throw new Error(`no dry-run description for action ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** The action as JSON for `--dry-run --json` and machine-actions.jsonl, with the same redaction. */
+export function actionToJson(a: Action): Record<string, unknown> {
+  const json: Record<string, unknown> = { ...a, machineWide: isMachineWide(a) };
+  switch (a.kind) {
+    case "write-file":
+      json.contents = a.secret ? secretPlaceholder(a.contents) : redactSecrets(a.contents);
+      json.modeOctal = octal(a.mode);
+      break;
+    case "run-command":
+      json.argv = a.argv.map(redactSecrets);
+      if (a.env) json.env = redactedEnv(a.env, a.secretEnv);
+      break;
+    case "start-service":
+      json.argv = a.argv.map(redactSecrets);
+      if (a.env) json.env = redactedEnv(a.env, undefined);
+      break;
+    case "fetch":
+      json.url = redactSecrets(a.url);
+      json.modeOctal = octal(a.mode);
+      break;
+    case "mkdir":
+      json.modeOctal = octal(a.mode);
+      break;
+    case "create-user":
+    case "mount":
+    case "set-hostname":
+    case "firewall":
+    case "power-off":
+      break;
+    default: {
+      const unknown: never = a;
+      throw new Error(`no JSON form for action ${JSON.stringify(unknown)}`);
+    }
+  }
+  return json;
+}
