@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import type { Action, ActionKind } from "../../src/plan/actions.ts";
+import { actionToJson, describeAction, redactSecrets } from "../../src/plan/describe.ts";
+
+const KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
+const TOKEN = "tok-9f8e7d6c5b4a";
+
+// A Record over ActionKind: adding a kind to the union without a row here fails to compile.
+const ONE_OF_EACH: Record<ActionKind, Action> = {
+  mkdir: { kind: "mkdir", path: "/var/lib/vacuum-agent", mode: 0o755, owner: { user: "root", group: "root" }, why: "agent state" },
+  "write-file": { kind: "write-file", path: "/etc/motd", contents: "hello\nworld\n", mode: 0o644, why: "greeting" },
+  "run-command": {
+    kind: "run-command",
+    argv: ["sh", "-c", "echo 'hi' && cvmfs_config setup"],
+    user: "condor",
+    timeoutMs: 30_000,
+    env: { MODE: "fast", TOKEN },
+    secretEnv: ["TOKEN"],
+    okCodes: [0, 2],
+    cwd: "/tmp",
+    why: "apply cvmfs config",
+  },
+  fetch: {
+    kind: "fetch",
+    url: "https://user:pa55word@example.org/x.tar",
+    path: "/opt/x.tar",
+    sha256: "ab".repeat(32),
+    mode: 0o600,
+    timeoutMs: 60_000,
+    why: "payload tarball",
+  },
+  "create-user": { kind: "create-user", name: "condor", home: "/var/lib/condor", shell: "/usr/sbin/nologin", system: true, groups: ["docker"], why: "payload user" },
+  mount: { kind: "mount", device: "/dev/vdb", target: "/scratch", fstype: "ext4", options: ["rw", "noatime"], why: "scratch disk" },
+  "set-hostname": { kind: "set-hostname", hostname: "f1-03.example.org", why: "name from metadata" },
+  "start-service": { kind: "start-service", name: "condor_master", argv: ["condor_master", "-f"], user: "condor", env: { A: "b" }, why: "payload" },
+  firewall: { kind: "firewall", rule: ["-A", "OUTPUT", "-d", "169.254.169.254", "-j", "REJECT"], why: "hide metadata from the payload" },
+  "power-off": { kind: "power-off", why: "the VM is done" },
+};
+
+const EXPECTED_FIRST: Record<ActionKind, string> = {
+  mkdir: "mkdir /var/lib/vacuum-agent (mode 0755, owner root:root): agent state",
+  "write-file": "write-file /etc/motd (mode 0644, 12 bytes): greeting",
+  "run-command": `run-command sh -c 'echo '\\''hi'\\'' && cvmfs_config setup': apply cvmfs config`,
+  fetch: "fetch https://<redacted>@example.org/x.tar -> /opt/x.tar (mode 0600): payload tarball",
+  "create-user": "create-user condor (system user, home /var/lib/condor, shell /usr/sbin/nologin, groups docker): payload user",
+  mount: "mount -t ext4 -o rw,noatime /dev/vdb /scratch: scratch disk",
+  "set-hostname": "set-hostname f1-03.example.org: name from metadata",
+  "start-service": "start-service condor_master: condor_master -f: payload",
+  firewall: "firewall iptables -A OUTPUT -d 169.254.169.254 -j REJECT: hide metadata from the payload",
+  "power-off": "power-off: the VM is done",
+};
+
+const MACHINE_WIDE_LINE = "machine-wide: recorded, not performed, under --root";
+
+describe("describeAction", () => {
+  it.each(Object.entries(ONE_OF_EACH))("%s", (kind, action) => {
+    const lines = describeAction(action);
+    expect(lines[0]).toBe(EXPECTED_FIRST[kind as ActionKind]);
+    const machineWide = !["mkdir", "write-file", "fetch", "run-command"].includes(kind);
+    expect(lines.includes(MACHINE_WIDE_LINE)).toBe(machineWide);
+    const json = actionToJson(action);
+    expect(json.kind).toBe(kind);
+    expect(json.machineWide).toBe(machineWide);
+  });
+
+  it("shows a file's full contents, indented", () => {
+    expect(describeAction(ONE_OF_EACH["write-file"])).toEqual([EXPECTED_FIRST["write-file"], "  | hello", "  | world"]);
+    expect(describeAction({ kind: "write-file", path: "/x", contents: "no newline", mode: 0o600, why: "w" }).slice(1)).toEqual([
+      "  | no newline",
+      "  (no newline at end)",
+    ]);
+  });
+
+  it("gives a run-command's user, timeout, ok codes, cwd and env, secret values redacted", () => {
+    const lines = describeAction(ONE_OF_EACH["run-command"]);
+    expect(lines.slice(1)).toEqual([
+      "as condor, timeout 30 s, ok exit codes 0,2, in /tmp",
+      "env MODE=fast",
+      "env TOKEN=<secret: 16 bytes, redacted>",
+    ]);
+    const mw = describeAction({ kind: "run-command", argv: ["sysctl", "-w", "vm.swappiness=10"], timeoutMs: 1500, machineWide: true, why: "tune" });
+    expect(mw).toEqual(["run-command sysctl -w vm.swappiness=10: tune", "as root, timeout 1500 ms", MACHINE_WIDE_LINE]);
+  });
+
+  it("gives a fetch's sha256 or says it is not checked", () => {
+    expect(describeAction(ONE_OF_EACH.fetch)[1]).toBe(`sha256 ${"ab".repeat(32)}, timeout 60 s`);
+    expect(describeAction({ ...ONE_OF_EACH.fetch, sha256: undefined } as Action)[1]).toBe("sha256 not checked, timeout 60 s");
+  });
+
+  it("redacts a secret file in text and JSON", () => {
+    const secret: Action = { kind: "write-file", path: "/etc/grid-security/hostkey.pem", contents: `token ${TOKEN}\n${KEY}`, mode: 0o600, secret: true, why: "host key" };
+    const text = describeAction(secret).join("\n");
+    const json = JSON.stringify(actionToJson(secret));
+    for (const out of [text, json]) {
+      expect(out).not.toContain(TOKEN);
+      expect(out).not.toContain("MIIEvQ");
+      expect(out).toContain("<secret: 130 bytes, redacted>");
+    }
+    expect(text).toContain("mode 0600");
+  });
+
+  it("redacts secret env values and URL credentials in JSON", () => {
+    const json = JSON.stringify([ONE_OF_EACH["run-command"], ONE_OF_EACH.fetch].map(actionToJson));
+    expect(json).not.toContain(TOKEN);
+    expect(json).not.toContain("pa55word");
+    expect(json).toContain('"MODE":"fast"');
+    expect(actionToJson(ONE_OF_EACH["run-command"]).env).toEqual({ MODE: "fast", TOKEN: "<secret: 16 bytes, redacted>" });
+  });
+
+  it("redacts a key that slipped into a file not marked secret", () => {
+    const text = describeAction({ kind: "write-file", path: "/x", contents: KEY, mode: 0o644, why: "oops" }).join("\n");
+    expect(text).not.toContain("MIIEvQ");
+    expect(text).toContain("<redacted>");
+  });
+
+  it("does not change the action it describes", () => {
+    const copy = structuredClone(ONE_OF_EACH["run-command"]);
+    actionToJson(ONE_OF_EACH["run-command"]);
+    expect(ONE_OF_EACH["run-command"]).toEqual(copy);
+  });
+});
+
+describe("redactSecrets", () => {
+  it.each([
+    ["a private key", `key:\n${KEY}done`, "key:\n<redacted>\ndone"],
+    ["an RSA key and a certificate", "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY----- and -----BEGIN CERTIFICATE-----\nxyz\n-----END CERTIFICATE-----", "<redacted> and <redacted>"],
+    ["a key cut short", "-----BEGIN PRIVATE KEY-----\nMIIEvQ", "<redacted>"],
+    ["a bearer token", "Authorization: Bearer abc.DEF-123_x==", "Authorization: Bearer <redacted>"],
+    ["basic credentials", "authorization: basic dXNlcjpwYXNz", "authorization: basic <redacted>"],
+    ["a JWT", "token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig_nature-x end", "token=<redacted> end"],
+    ["URL credentials", "proxy http://me:pw@squid:3128/ ok", "proxy http://<redacted>@squid:3128/ ok"],
+    ["plain text", "set hostname f1-03.example.org (mode 0644)", "set hostname f1-03.example.org (mode 0644)"],
+    ["an email address is not a URL credential", "mail admin@example.org", "mail admin@example.org"],
+  ])("%s", (_name, input, expected) => {
+    expect(redactSecrets(input)).toBe(expected);
+  });
+});
