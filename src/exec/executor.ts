@@ -1,0 +1,321 @@
+// The one effect executor: performs a stage's actions in order and stops at the first failure.
+// Files (mkdir, write-file, fetch) are written under the root (rootedPath); with --root, actions
+// that change the machine beyond files are appended to machine-actions.jsonl instead of being
+// performed, so a run under --root changes nothing outside DIR except by run-commands the plan
+// did not mark machine-wide. Every program goes through the runner; every file through an atomic
+// write.
+
+import { createHash } from "node:crypto";
+import { appendFileSync, chownSync, readFileSync, writeFileSync } from "node:fs";
+import { posix } from "node:path";
+import type { HttpRequest, HttpResponse } from "../net/http-client.ts";
+import { isMachineWide, type Action, type Owner } from "../plan/actions.ts";
+import { actionToJson, describeAction, octal } from "../plan/describe.ts";
+import type { LogSink } from "../status/log.ts";
+import { AGENT_PATHS } from "../status/paths.ts";
+import { findUser, resolveOwner, type OwnerIds } from "./accounts.ts";
+import { atomicWrite, ensureDir, ensureParentDirsSync } from "./atomic-write.ts";
+import type { CommandOverrides } from "./commands.ts";
+import { rootedPath } from "./rooted.ts";
+import { CommandError, runCommand, spawnDetached, type CommandResult, type RunCommand, type RunOptions, type SpawnDetached } from "./runner.ts";
+
+export type HttpFetch = (req: HttpRequest) => Promise<HttpResponse>;
+
+export interface ActionResult {
+  action: Action;
+  ok: boolean;
+  /** Machine-wide action written to machine-actions.jsonl instead of performed (--root). */
+  recorded: boolean;
+  durationMs: number;
+  /** One line: what failed and why. */
+  error?: string;
+  /** What was done, when worth saying ("already exists", "owner not applied: not root"). */
+  detail?: string;
+}
+
+export interface ExecutorOptions {
+  /** --root DIR, or null for the real machine. */
+  root: string | null;
+  log: LogSink;
+  runner?: RunCommand;
+  spawner?: SpawnDetached;
+  /** Defaults to src/net/http-client.ts httpRequest, loaded on first use. */
+  fetch?: HttpFetch;
+  /** Machine path of the record of machine-wide actions under --root. */
+  machineActionLog?: string;
+  /** Command table overrides (stub directory) for tests. */
+  commands?: CommandOverrides;
+  /** Whether chown and user switching are possible; defaults to "running as uid 0". */
+  privileged?: boolean;
+  now?: () => Date;
+}
+
+export interface Executor {
+  apply(actions: readonly Action[], stageId: string): Promise<ActionResult[]>;
+}
+
+interface Done {
+  detail?: string;
+  recorded?: boolean;
+}
+
+/** Largest fetched file; bodies are held in memory to be checked before they are written. */
+const FETCH_MAX_BYTES = 256 * 1024 * 1024;
+const CONNECT_TIMEOUT_MS = 10_000;
+const TIMEOUTS = { useradd: 60_000, mount: 120_000, hostname: 30_000, iptables: 30_000, poweroff: 30_000 } as const;
+
+const oneLine = (s: string): string => s.replace(/\s+/g, " ").trim();
+const joinNotes = (...notes: (string | undefined)[]): string | undefined => notes.filter(Boolean).join("; ") || undefined;
+
+/** The target an error message names first. */
+function targetOf(a: Action): string {
+  switch (a.kind) {
+    case "mkdir":
+    case "write-file":
+    case "fetch":
+      return a.path;
+    case "run-command":
+      return a.argv[0] ?? "";
+    case "create-user":
+      return a.name;
+    case "mount":
+      return a.target;
+    case "set-hostname":
+      return a.hostname;
+    case "start-service":
+      return a.name;
+    case "firewall":
+      return a.rule.join(" ");
+    case "power-off":
+      return "";
+  }
+}
+
+/** `-A OUTPUT ...` / `-I OUTPUT 1 ...` as `-C OUTPUT ...`, or null when the rule is no append/insert. */
+export function iptablesCheckForm(rule: readonly string[]): string[] | null {
+  const i = rule.findIndex((r) => r === "-A" || r === "--append" || r === "-I" || r === "--insert");
+  if (i < 0 || rule[i + 1] === undefined) return null;
+  const insert = rule[i] === "-I" || rule[i] === "--insert";
+  const skip = insert && /^[0-9]+$/.test(rule[i + 2] ?? "") ? 3 : 2;
+  return [...rule.slice(0, i), "-C", rule[i + 1]!, ...rule.slice(i + skip)];
+}
+
+/** Mount points in /proc/self/mountinfo (field 5, with \040-style escapes undone). */
+function mountPoints(): Set<string> {
+  try {
+    const text = readFileSync("/proc/self/mountinfo", "utf8");
+    return new Set(
+      text
+        .split("\n")
+        .map((l) => l.split(" ")[4])
+        .filter((m): m is string => m !== undefined)
+        .map((m) => m.replace(/\\([0-7]{3})/g, (_x, o: string) => String.fromCharCode(parseInt(o, 8)))),
+    );
+  } catch {
+    return new Set();
+  }
+}
+
+export function createExecutor(o: ExecutorOptions): Executor {
+  const root = o.root;
+  const run = o.runner ?? runCommand;
+  const spawnService = o.spawner ?? spawnDetached;
+  const privileged = o.privileged ?? process.getuid?.() === 0;
+  const now = o.now ?? (() => new Date());
+  const commands = o.commands;
+  const at = (machinePath: string): string => rootedPath(root, machinePath);
+  const runOpts = (timeoutMs: number, extra: Partial<RunOptions> = {}): RunOptions => ({
+    timeoutMs,
+    privileged,
+    ...(commands ? { commands } : {}),
+    ...extra,
+  });
+
+  /** uid/gid to apply, or a note saying why the owner is not applied. */
+  function ownerIds(owner: Owner | undefined): { ids?: OwnerIds; note?: string } {
+    if (!owner) return {};
+    if (!privileged) return { note: `owner ${owner.user}:${owner.group} not applied (not running as root)` };
+    const r = resolveOwner(root, owner);
+    if (!("error" in r)) return { ids: r };
+    // Under --root the user may exist only as a recorded create-user.
+    if (root !== null) return { note: `owner not applied: ${r.error}` };
+    throw new Error(r.error);
+  }
+
+  const ensureParent = (path: string): void => ensureParentDirsSync(posix.dirname(path));
+
+  function record(a: Action, stageId: string): Done {
+    const path = at(o.machineActionLog ?? AGENT_PATHS.machineActions);
+    ensureParent(path);
+    appendFileSync(path, JSON.stringify({ time: now().toISOString(), stage: stageId, action: actionToJson(a) }) + "\n", { mode: 0o644 });
+    return { recorded: true, detail: `recorded in ${path}, not performed (--root)` };
+  }
+
+  const ran = (r: CommandResult): string | undefined => r.note;
+
+  async function perform(a: Action, stageId: string): Promise<Done> {
+    if (root !== null && isMachineWide(a)) return record(a, stageId);
+    switch (a.kind) {
+      case "mkdir": {
+        const path = at(a.path);
+        const { ids, note } = ownerIds(a.owner);
+        const created = await ensureDir(path, a.mode);
+        if (ids) chownSync(path, ids.uid, ids.gid);
+        return { detail: joinNotes(created ? undefined : "already existed, mode set", note) };
+      }
+      case "write-file": {
+        if (a.secret && (a.mode & 0o077) !== 0)
+          throw new Error(`refusing to write a secret with mode ${octal(a.mode)}: group and other must have no access (0600 or stricter)`);
+        const path = at(a.path);
+        const { ids, note } = ownerIds(a.owner);
+        ensureParent(path);
+        await atomicWrite(path, a.contents, { mode: a.mode, ...(ids ?? {}) });
+        return { detail: note };
+      }
+      case "fetch": {
+        const path = at(a.path);
+        const { ids, note } = ownerIds(a.owner);
+        const http = o.fetch ?? (await import("../net/http-client.ts")).httpRequest;
+        const res = await http({ url: a.url, connectTimeoutMs: Math.min(CONNECT_TIMEOUT_MS, a.timeoutMs), timeoutMs: a.timeoutMs, maxBytes: FETCH_MAX_BYTES });
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}, expected 200`);
+        const actual = createHash("sha256").update(res.body).digest("hex");
+        if (a.sha256 !== undefined && actual !== a.sha256.toLowerCase())
+          throw new Error(`sha256 mismatch: expected ${a.sha256.toLowerCase()}, got ${actual} (${res.body.byteLength} bytes); file not written`);
+        ensureParent(path);
+        await atomicWrite(path, res.body, { mode: a.mode, ...(ids ?? {}) });
+        return { detail: joinNotes(`${res.body.byteLength} bytes, sha256 ${actual}`, note) };
+      }
+      case "run-command": {
+        const secrets = (a.secretEnv ?? []).map((k) => a.env?.[k]).filter((v): v is string => !!v);
+        const r = await run(
+          a.argv,
+          runOpts(a.timeoutMs, {
+            ...(a.user !== undefined ? { user: a.user } : {}),
+            ...(a.env ? { env: a.env } : {}),
+            ...(a.cwd !== undefined ? { cwd: at(a.cwd) } : {}),
+            ...(a.okCodes ? { okCodes: a.okCodes } : {}),
+            secrets,
+          }),
+        );
+        return { detail: joinNotes(`exit ${r.exitCode} after ${r.durationMs} ms`, ran(r)) };
+      }
+      case "create-user": {
+        if (findUser(root, a.name)) return { detail: `user ${a.name} already exists` };
+        const argv = [
+          "useradd",
+          ...(a.system ? ["--system"] : []),
+          "--home-dir", a.home,
+          "--shell", a.shell,
+          "--no-create-home",
+          ...(a.groups?.length ? ["--groups", a.groups.join(",")] : []),
+          a.name,
+        ];
+        try {
+          await run(argv, runOpts(TIMEOUTS.useradd));
+        } catch (err) {
+          // 9: name in use; created meanwhile by someone else, which is what we wanted.
+          if (err instanceof CommandError && err.exitCode === 9 && findUser(root, a.name)) return { detail: `user ${a.name} already exists` };
+          throw err;
+        }
+        return {};
+      }
+      case "mount": {
+        const target = at(a.target);
+        if (mountPoints().has(target)) return { detail: `${target} is already a mount point` };
+        await run(["mount", "-t", a.fstype, ...(a.options.length ? ["-o", a.options.join(",")] : []), a.device, target], runOpts(TIMEOUTS.mount));
+        return {};
+      }
+      case "set-hostname": {
+        try {
+          await run(["hostnamectl", "set-hostname", a.hostname], runOpts(TIMEOUTS.hostname));
+          return {};
+        } catch (first) {
+          // No systemd (containers, minimal images): set the kernel's name and the file.
+          await run(["hostname", a.hostname], runOpts(TIMEOUTS.hostname));
+          await atomicWrite(at("/etc/hostname"), `${a.hostname}\n`, { mode: 0o644 });
+          return { detail: `hostnamectl failed (${oneLine((first as Error).message)}); used hostname and /etc/hostname` };
+        }
+      }
+      case "start-service": {
+        const name = a.name.replace(/[^A-Za-z0-9_.-]/g, "_");
+        const logPath = at(`${AGENT_PATHS.logDir}/${name}.log`);
+        ensureParent(logPath);
+        const d = await spawnService(a.argv, {
+          ...(a.user !== undefined ? { user: a.user } : {}),
+          ...(a.env ? { env: a.env } : {}),
+          outputPath: logPath,
+          privileged,
+          ...(commands ? { commands } : {}),
+        });
+        const pidPath = at(`${AGENT_PATHS.services}/${name}.pid`);
+        ensureParent(pidPath);
+        await atomicWrite(pidPath, `${d.pid}\n`, { mode: 0o644 });
+        return { detail: joinNotes(`pid ${d.pid}, output in ${logPath}`, d.note) };
+      }
+      case "firewall": {
+        const check = iptablesCheckForm(a.rule);
+        if (check) {
+          const r = await run(["iptables", "-w", ...check], runOpts(TIMEOUTS.iptables, { okCodes: [0, 1] }));
+          if (r.exitCode === 0) return { detail: "rule already present" };
+        }
+        await run(["iptables", "-w", ...a.rule], runOpts(TIMEOUTS.iptables));
+        return {};
+      }
+      case "power-off": {
+        const tried: string[] = [];
+        for (const argv of [["systemctl", "poweroff"], ["poweroff", "-f"]]) {
+          try {
+            await run(argv, runOpts(TIMEOUTS.poweroff));
+            return { detail: joinNotes(`${argv.join(" ")}`, ...tried) };
+          } catch (err) {
+            tried.push(oneLine((err as Error).message));
+          }
+        }
+        // Last resort, no init system to ask: sync, then power off through magic SysRq.
+        writeFileSync("/proc/sysrq-trigger", "s");
+        writeFileSync("/proc/sysrq-trigger", "o");
+        return { detail: joinNotes("sysrq-trigger o", ...tried) };
+      }
+      default: {
+        const unknown: never = a;
+        throw new Error(`unknown action ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  return {
+    async apply(actions, stageId) {
+      const results: ActionResult[] = [];
+      for (const action of actions) {
+        const summary = describeAction(action)[0] ?? action.kind;
+        const t0 = performance.now();
+        try {
+          const done = await perform(action, stageId);
+          const result: ActionResult = {
+            action,
+            ok: true,
+            recorded: done.recorded ?? false,
+            durationMs: Math.round(performance.now() - t0),
+            ...(done.detail ? { detail: done.detail } : {}),
+          };
+          results.push(result);
+          o.log.info(`stage ${stageId}: ${summary}`, {
+            stage: stageId,
+            kind: action.kind,
+            durationMs: result.durationMs,
+            ...(result.recorded ? { recorded: true } : {}),
+            ...(result.detail ? { detail: result.detail } : {}),
+          });
+        } catch (err) {
+          const target = targetOf(action);
+          const error = oneLine(`${action.kind}${target ? ` ${target}` : ""}: ${err instanceof Error ? err.message : String(err)}`);
+          const result: ActionResult = { action, ok: false, recorded: false, durationMs: Math.round(performance.now() - t0), error };
+          results.push(result);
+          o.log.error(`stage ${stageId}: failed: ${error}`, { stage: stageId, kind: action.kind, durationMs: result.durationMs });
+          break;
+        }
+      }
+      return results;
+    },
+  };
+}
