@@ -78,7 +78,7 @@ run_no_avx2() {
   probe=.cache/avx2-probe
   write_avx2_probe "$probe" && chmod 0755 "$probe" || return 1
   "$qemu" -cpu max "$probe" 2>/dev/null || { echo "AVX2 probe does not run even with -cpu max: check inconclusive"; rm -f "$probe"; return 1; }
-  ( "$qemu" -cpu Nehalem "$probe" ) 2>/dev/null
+  ( "$qemu" -cpu Nehalem "$probe"; exit $? ) 2>/dev/null # no exec: the shell reporting SIGILL is silenced too
   rc=$?
   rm -f "$probe"
   [ "$rc" -ne 0 ] || { echo "qemu -cpu Nehalem executed an AVX2 instruction: check inconclusive"; return 1; }
