@@ -1,10 +1,33 @@
+// parse argv -> Options, call the command, map the outcome to an exit code. Heavy modules are
+// imported inside the commands that need them, so --version and --help start in milliseconds.
+
+import { EXIT, HELP } from "./help.ts";
+import { parseOptions, UsageError, type Options } from "./options.ts";
 import { versionLine } from "../version.ts";
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === "--version") {
-    process.stdout.write(versionLine("agent") + "\n");
-    return 0;
+  let options: Options;
+  try {
+    options = parseOptions(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`agent: ${err.message}\nTry 'agent --help'.\n`);
+      return EXIT.usage;
+    }
+    throw err;
   }
-  process.stderr.write("agent: not implemented yet\n");
-  return 64;
+  switch (options.command) {
+    case "version":
+      process.stdout.write(versionLine("agent") + "\n");
+      return EXIT.ok;
+    case "help":
+      process.stdout.write(HELP);
+      return EXIT.ok;
+    case "run":
+      return (await import("./run-command.ts")).runCommand(options);
+    case "validate":
+      return (await import("./validate-command.ts")).validateCommand(options);
+    case "status":
+      return (await import("./status-command.ts")).statusCommand(options);
+  }
 }

@@ -1,0 +1,83 @@
+// `agent run`: gather -> plan -> print (--dry-run) or perform. A real run always ends with a
+// shutdown_message and a power-off (recorded under --root), whatever went wrong before.
+
+import { formatProblem } from "../config/problem.ts";
+import { gather } from "../context/gather.ts";
+import { redactValues } from "../context/redact.ts";
+import { executePlan } from "../engine/execute-plan.ts";
+import { createExecutor } from "../exec/executor.ts";
+import { rootedPath } from "../exec/rooted.ts";
+import { buildPlan } from "../plan/plan.ts";
+import { createLogger } from "../status/log.ts";
+import { AGENT_PATHS } from "../status/paths.ts";
+import { createStatusWriter } from "../status/status-file.ts";
+import { VERSION } from "../version.ts";
+import { EXIT } from "./help.ts";
+import type { Options } from "./options.ts";
+import { planJson, planText } from "./print-plan.ts";
+
+export async function runCommand(o: Options): Promise<number> {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!o.dryRun && o.root === null && !isRoot) {
+    process.stderr.write("agent: a real run changes this machine and powers it off, so it must run as root on the VM; use --dry-run to see the plan, or --root DIR to run into a directory\n");
+    return EXIT.usage;
+  }
+  const ctx = await gather({
+    userData: o.userData,
+    metadataUrl: o.metadataUrl,
+    configDrive: o.configDrive,
+    root: o.root,
+    dryRun: o.dryRun,
+    sets: o.sets,
+    env: process.env,
+    now: Date.now,
+  });
+  const plan = buildPlan(ctx);
+  const warnings = plan.problems.some((p) => p.severity === "warning");
+
+  if (o.dryRun) {
+    process.stdout.write(o.json ? planJson(ctx, plan) : planText(ctx, plan));
+    return plan.refusal ? EXIT.failed : warnings ? EXIT.degraded : EXIT.ok;
+  }
+
+  const path = (machinePath: string) => rootedPath(o.root, machinePath);
+  const log = createLogger({ jsonlPath: path(AGENT_PATHS.log), stderr: process.stderr, level: "info" });
+  const redact = (s: string) => redactValues(s, ctx.secrets);
+  log.info(`agent ${VERSION} starting`, { root: o.root, userData: ctx.userData?.origin ?? null, metadata: ctx.metadata?.provider ?? null });
+  for (const p of plan.problems) (p.severity === "error" ? log.error : p.severity === "warning" ? log.warn : log.info)(redact(formatProblem(p)));
+  const status = createStatusWriter(
+    path(AGENT_PATHS.status),
+    { agentVersion: VERSION, stages: [...plan.stages.map((s) => s.stage.id), "finish"], dryRun: false, startedAt: new Date(ctx.startedAt * 1000), problems: plan.problems.map((p) => ({ ...p, message: redact(p.message) })) },
+    { onWriteError: (err) => log.warn(`cannot write status.json: ${err.message}`) },
+  );
+  const executor = createExecutor({ root: o.root, log, machineActionLog: AGENT_PATHS.machineActions, ...stubCommands() });
+  const result = await executePlan(ctx, plan, {
+    apply: (actions, stageId) => executor.apply(actions, stageId),
+    stageStarted: (id) => {
+      status.stageStarted(id);
+      log.event("stage-start", { stage: id });
+    },
+    stageFinished: (id, state, detail) => {
+      status.stageFinished(id, state, detail);
+      log.event("stage-finish", { stage: id, state, ...detail });
+    },
+    beforePowerOff: (r) => {
+      status.finish({ state: r.outcome.code === 200 || r.outcome.code === 100 ? "done" : "failed", shutdownMessage: r.shutdownMessage });
+      log.info(`finished: ${r.shutdownMessage}`);
+    },
+    log,
+    now: Date.now,
+  });
+  if (result.outcome.code !== 200 && result.outcome.code !== 100) return EXIT.failed;
+  if (!result.finishOk) return EXIT.failed;
+  return warnings || result.degradedStages.length > 0 ? EXIT.degraded : EXIT.ok;
+}
+
+/**
+ * Black-box tests point every external command at stubs. Only honoured together with --root, so a
+ * real run on a VM can never be redirected by its environment.
+ */
+function stubCommands(): { commands?: { stubDir: string } } {
+  const dir = process.env.VACUUM_AGENT_TEST_STUB_DIR;
+  return dir ? { commands: { stubDir: dir } } : {};
+}

@@ -1,0 +1,104 @@
+// Performs a Plan: stage by stage through the one executor, status.json before and after each
+// stage, a timeline in the log, and always the finishing actions (shutdown_message, power-off),
+// whatever failed before them.
+
+import { shutdownMessage } from "../contract/codes.ts";
+import type { Context } from "../context/context.ts";
+import type { Plan } from "../plan/plan.ts";
+import { SUCCESS } from "../plan/plan.ts";
+import { planFinish, type Outcome } from "../stages/finish.ts";
+
+export interface ActionResultLike {
+  ok: boolean;
+  error?: string;
+}
+
+export interface EngineDeps {
+  apply(actions: Plan["finish"], stageId: string): Promise<ActionResultLike[]>;
+  stageStarted(id: string): void;
+  stageFinished(id: string, state: "ok" | "failed" | "skipped" | "degraded", detail: { error?: string; reason?: string; durationMs?: number }): void;
+  /** Called once the shutdown_message is written and before the power-off: the last chance to save state. */
+  beforePowerOff(result: RunResult): void;
+  log: { info(msg: string, fields?: Record<string, unknown>): void; warn(msg: string, fields?: Record<string, unknown>): void; error(msg: string, fields?: Record<string, unknown>): void };
+  now: () => number;
+}
+
+export interface RunResult {
+  outcome: Outcome;
+  shutdownMessage: string;
+  failedStages: string[];
+  degradedStages: string[];
+  finishOk: boolean;
+}
+
+export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): Promise<RunResult> {
+  let outcome: Outcome | null = plan.refusal;
+  const failedStages: string[] = [];
+  const degradedStages: string[] = [];
+  for (const { stage, skipped, actions } of plan.stages) {
+    deps.stageStarted(stage.id);
+    if (skipped !== null || outcome !== null) {
+      const reason = skipped ?? "an earlier stage failed";
+      deps.log.info(`stage ${stage.id}: skipped (${reason})`);
+      deps.stageFinished(stage.id, "skipped", { reason, durationMs: 0 });
+      continue;
+    }
+    const t0 = deps.now();
+    deps.log.info(`stage ${stage.id}: ${stage.title}: ${actions.length} action(s)`);
+    let results: ActionResultLike[];
+    try {
+      results = await deps.apply(actions, stage.id);
+    } catch (err) {
+      results = [{ ok: false, error: err instanceof Error ? err.message : String(err) }];
+    }
+    const failed = results.find((r) => !r.ok);
+    const durationMs = deps.now() - t0;
+    if (!failed) {
+      deps.stageFinished(stage.id, "ok", { durationMs });
+      continue;
+    }
+    const error = failed.error ?? "failed";
+    if (stage.failure.fatal) {
+      failedStages.push(stage.id);
+      deps.log.error(`stage ${stage.id} failed: ${error}`);
+      deps.stageFinished(stage.id, "failed", { error, durationMs });
+      outcome = { code: stage.failure.code, text: `${stage.failure.text}: ${error}` };
+    } else {
+      degradedStages.push(stage.id);
+      deps.log.warn(`stage ${stage.id} failed, going on: ${error}`);
+      deps.stageFinished(stage.id, "degraded", { error, durationMs });
+    }
+  }
+  const final = outcome ?? SUCCESS;
+  const message = shutdownMessage(final.code, final.text);
+  deps.log.info(`finishing: ${message}`);
+  deps.stageStarted("finish");
+  const t0 = deps.now();
+  const finish = planFinish(ctx, final);
+  const powerOff = finish.filter((a) => a.kind === "power-off");
+  const before = finish.filter((a) => a.kind !== "power-off");
+  let finishResults = await applySafely(deps, before);
+  let finishFailed = finishResults.find((r) => !r.ok);
+  deps.stageFinished("finish", finishFailed ? "failed" : "ok", { durationMs: deps.now() - t0, ...(finishFailed ? { error: finishFailed.error ?? "failed" } : {}) });
+  const result: RunResult = { outcome: final, shutdownMessage: message, failedStages, degradedStages, finishOk: !finishFailed };
+  deps.beforePowerOff(result);
+  if (powerOff.length > 0) {
+    // Whatever failed before, the VM must still power off (a reboot would end it on Vac too, but
+    // leaves no trace of why).
+    finishResults = await applySafely(deps, powerOff);
+    finishFailed = finishResults.find((r) => !r.ok);
+    if (finishFailed) {
+      deps.log.error(`power-off failed: ${finishFailed.error ?? "failed"}`);
+      result.finishOk = false;
+    }
+  }
+  return result;
+}
+
+async function applySafely(deps: EngineDeps, actions: Plan["finish"]): Promise<ActionResultLike[]> {
+  try {
+    return await deps.apply(actions, "finish");
+  } catch (err) {
+    return [{ ok: false, error: err instanceof Error ? err.message : String(err) }];
+  }
+}

@@ -1,0 +1,47 @@
+// The `command` payload: any executable (a local path, or a URL verified by sha256) run as an
+// unprivileged user with the MJF environment, bounded by the VM's deadline.
+
+import type { Context } from "../context/context.ts";
+import { mjfExports } from "../stages/mjf-environment.ts";
+import type { Action } from "../plan/actions.ts";
+import { AGENT_PATHS } from "../status/paths.ts";
+
+export const FETCHED_COMMAND = `${AGENT_PATHS.stateDir}/payload/command`;
+
+/** Seconds the command may run: its own limit, cut to the time left before the effective deadline. */
+export function commandTimeoutSeconds(ctx: Context): number {
+  const own = ctx.config.payload.command?.timeout_seconds ?? Number.POSITIVE_INFINITY;
+  const left = ctx.deadline.effective === null ? Number.POSITIVE_INFINITY : ctx.deadline.effective - ctx.startedAt;
+  const limit = Math.min(own, left);
+  return Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : 86_400;
+}
+
+export function planCommand(ctx: Context): Action[] {
+  const cmd = ctx.config.payload.command;
+  if (!cmd || (!cmd.path && !cmd.url)) return [];
+  const home = `${AGENT_PATHS.stateDir}/home/${cmd.user}`;
+  const actions: Action[] = [
+    { kind: "create-user", name: cmd.user, home, shell: "/usr/sbin/nologin", system: true, why: "unprivileged account for the payload" },
+    { kind: "mkdir", path: home, mode: 0o700, owner: { user: cmd.user, group: cmd.user }, why: "payload's home and working directory" },
+  ];
+  let executable = cmd.path!;
+  if (cmd.url) {
+    executable = FETCHED_COMMAND;
+    actions.push({ kind: "mkdir", path: `${AGENT_PATHS.stateDir}/payload`, mode: 0o755, why: "downloaded payload" });
+    actions.push({ kind: "fetch", url: cmd.url, path: FETCHED_COMMAND, sha256: cmd.sha256!, mode: 0o755, timeoutMs: 120_000, why: "payload executable, verified by sha256" });
+  }
+  const env: Record<string, string> = { HOME: home, ...Object.fromEntries(mjfExports(ctx)), ...cmd.env };
+  if (ctx.config.identity.uuid) env.VACUUM_VM_UUID = ctx.config.identity.uuid;
+  if (ctx.config.identity.space) env.VACUUM_SPACE = ctx.config.identity.space;
+  if (ctx.config.identity.machinetype) env.VACUUM_MACHINETYPE = ctx.config.identity.machinetype;
+  actions.push({
+    kind: "run-command",
+    argv: [executable, ...cmd.args],
+    user: cmd.user,
+    cwd: home,
+    env,
+    timeoutMs: commandTimeoutSeconds(ctx) * 1000,
+    why: "the payload",
+  });
+  return actions;
+}

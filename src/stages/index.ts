@@ -1,0 +1,10 @@
+// The one ordered list of stages (no registration by side effect). The finishing actions that
+// every run ends with, whatever happened, are planned by src/stages/finish.ts.
+import { contextRecordStage } from "./context-record.ts";
+import { hostname } from "./hostname.ts";
+import { layout } from "./layout.ts";
+import { mjfEnvironment } from "./mjf-environment.ts";
+import { payload } from "./payload.ts";
+import type { Stage } from "./stage.ts";
+
+export const STAGES: readonly Stage[] = [layout, contextRecordStage, hostname, mjfEnvironment, payload];

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { hostname } from "../../src/stages/hostname.ts";
+import { mjfEnvironment } from "../../src/stages/mjf-environment.ts";
+import { STAGES } from "../../src/stages/index.ts";
+import { planFinish } from "../../src/stages/finish.ts";
+import { makeContext } from "../support/context.ts";
+
+describe("stage list", () => {
+  it("has unique ids in a fixed order", () => {
+    const ids = STAGES.map((s) => s.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(["layout", "context-record", "hostname", "mjf-environment", "payload"]);
+  });
+});
+
+describe("hostname", () => {
+  it.each([
+    ["no name given", {}, "localhost", "no host name in the user_data or metadata"],
+    ["same name already", { hostname: "vm1.example.org" }, "vm1.example.org", "already vm1.example.org"],
+    ["a new name", { hostname: "vm1.example.org" }, "localhost", null],
+  ])("%s", (_n, identity, current, reason) => {
+    const ctx = makeContext({ config: { identity }, machineHostname: current });
+    expect(hostname.skip(ctx)).toBe(reason);
+    if (reason === null) expect(hostname.plan(ctx)).toEqual([expect.objectContaining({ kind: "set-hostname", hostname: "vm1.example.org" })]);
+  });
+});
+
+describe("mjf-environment", () => {
+  it("skips without locations", () => {
+    expect(mjfEnvironment.skip(makeContext())).toMatch(/no Machine\/Job Features/);
+  });
+  it("writes shell-quoted exports", () => {
+    const ctx = makeContext({ config: { mjf: { machinefeatures: "http://169.254.169.253/machinefeatures", joboutputs: "/x/it's" } } });
+    const [action] = mjfEnvironment.plan(ctx);
+    expect(action).toMatchObject({ kind: "write-file", path: "/etc/profile.d/vacuum-mjf.sh", mode: 0o644 });
+    const contents = (action as { contents: string }).contents;
+    expect(contents).toContain("export MACHINEFEATURES='http://169.254.169.253/machinefeatures'\n");
+    expect(contents).toContain("export JOBOUTPUTS='/x/it'\\''s'\n");
+    expect(contents).not.toContain("JOBFEATURES=");
+  });
+});
+
+describe("finish", () => {
+  it("writes a one-line shutdown_message then powers off", () => {
+    const actions = planFinish(makeContext(), { code: 500, text: "No scratch\ndisk" });
+    expect(actions.map((a) => a.kind)).toEqual(["mkdir", "write-file", "power-off"]);
+    expect(actions[1]).toMatchObject({ path: "/var/spool/joboutputs/shutdown_message", contents: "500 No scratch disk" });
+  });
+  it("does not power off when lifecycle.power_off is false", () => {
+    const actions = planFinish(makeContext({ config: { lifecycle: { power_off: false } } }), { code: 200, text: "ok" });
+    expect(actions.some((a) => a.kind === "power-off")).toBe(false);
+  });
+});

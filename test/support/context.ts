@@ -1,0 +1,49 @@
+// A Context for planner tests: a valid command-payload configuration unless overridden.
+import type { AgentConfig } from "../../src/config/agent-config.ts";
+import type { Context } from "../../src/context/context.ts";
+
+export interface ContextOverrides {
+  config?: {
+    identity?: Partial<AgentConfig["identity"]>;
+    mjf?: Partial<AgentConfig["mjf"]>;
+    lifecycle?: Partial<AgentConfig["lifecycle"]>;
+    payload?: Partial<AgentConfig["payload"]>;
+    credentials?: Partial<AgentConfig["credentials"]>;
+  };
+  root?: string | null;
+  deadline?: Partial<Context["deadline"]>;
+  problems?: Context["problems"];
+  machineHostname?: string;
+  secrets?: string[];
+}
+
+export const T0 = 1_790_000_000;
+
+export function makeContext(o: ContextOverrides = {}): Context {
+  const c = o.config ?? {};
+  const config: AgentConfig = {
+    version: 1,
+    identity: { ...c.identity },
+    mjf: { ...c.mjf },
+    lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, ...c.lifecycle },
+    host: {},
+    cvmfs: {},
+    credentials: { ca_dir: "/etc/grid-security/certificates", ...c.credentials },
+    payload: { type: "command", command: { path: "/bin/true", args: [], env: {}, user: "vacpayload" }, ...c.payload },
+    options: {},
+  };
+  return {
+    startedAt: T0,
+    root: o.root ?? null,
+    dryRun: true,
+    config,
+    provenance: {},
+    userData: null,
+    metadata: null,
+    mjf: null,
+    machine: { cpus: 2, memoryBytes: 4 * 2 ** 30, hostname: o.machineHostname ?? "localhost", isRoot: false },
+    deadline: { deadline: null, effective: null, marginSeconds: 300, candidates: [], ...o.deadline },
+    secrets: o.secrets ?? [],
+    problems: o.problems ?? [],
+  };
+}
