@@ -6,7 +6,7 @@
 // write.
 
 import { createHash } from "node:crypto";
-import { appendFileSync, chownSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chownSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
 import type { HttpRequest, HttpResponse } from "../net/http-client.ts";
 import { isMachineWide, type Action, type Owner } from "../plan/actions.ts";
@@ -187,17 +187,23 @@ export function createExecutor(o: ExecutorOptions): Executor {
       }
       case "run-command": {
         const secrets = (a.secretEnv ?? []).map((k) => a.env?.[k]).filter((v): v is string => !!v);
+        // Under --root the plan's users were only recorded and its files live under DIR: run as
+        // ourselves when the user exists only in the record, and the program from DIR when it is there.
+        const user = a.user !== undefined && root !== null && !findUser(root, a.user) ? undefined : a.user;
+        const rootNote = a.user !== undefined && user === undefined ? `not run as ${a.user}: that user exists only as a recorded create-user (--root)` : undefined;
+        const program = a.argv[0] !== undefined && root !== null && a.argv[0].startsWith("/") && existsSync(at(a.argv[0])) ? at(a.argv[0]) : a.argv[0];
+        const argv = program === undefined ? a.argv : [program, ...a.argv.slice(1)];
         const r = await run(
-          a.argv,
+          argv,
           runOpts(a.timeoutMs, {
-            ...(a.user !== undefined ? { user: a.user } : {}),
+            ...(user !== undefined ? { user } : {}),
             ...(a.env ? { env: a.env } : {}),
             ...(a.cwd !== undefined ? { cwd: at(a.cwd) } : {}),
             ...(a.okCodes ? { okCodes: a.okCodes } : {}),
             secrets,
           }),
         );
-        return { detail: joinNotes(`exit ${r.exitCode} after ${r.durationMs} ms`, ran(r)) };
+        return { detail: joinNotes(`exit ${r.exitCode} after ${r.durationMs} ms`, ran(r), rootNote) };
       }
       case "create-user": {
         if (findUser(root, a.name)) return { detail: `user ${a.name} already exists` };

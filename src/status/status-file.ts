@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { problem, type Problem } from "../config/problem.ts";
 import { redactSecrets } from "../plan/describe.ts";
-import { atomicWriteSync } from "../exec/atomic-write.ts";
+import { atomicWriteSync, ensureParentDirsSync } from "../exec/atomic-write.ts";
+import { dirname } from "node:path";
 
 export type StageState = "pending" | "running" | "ok" | "failed" | "skipped" | "degraded";
 export type RunState = "running" | "done" | "failed";
@@ -78,6 +79,8 @@ export function createStatusWriter(path: string | null, initial: StatusInitial, 
   const save = (): void => {
     if (path === null) return;
     try {
+      // The first write comes before any stage has made the state directory.
+      ensureParentDirsSync(dirname(path));
       atomicWriteSync(path, JSON.stringify(status, null, 2) + "\n", { mode: 0o644 });
     } catch (err) {
       o.onWriteError?.(err as Error);
