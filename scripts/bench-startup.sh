@@ -29,7 +29,8 @@ apt_install() {
 }
 
 command -v hyperfine >/dev/null || apt_install hyperfine || { echo "bench: hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
-[ -x dist/agent ] && [ -x dist/agent-linux-arm64 ] || bash scripts/build.sh all >&2
+# Always from the current tree, so the figures belong to the commit the report names.
+bash scripts/build.sh all >&2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
