@@ -11,7 +11,7 @@ export const EXIT = {
 } as const;
 
 export const HELP = `Usage:
-  agent run [--user-data FILE|-] [--metadata-url URL|none] [--config-drive DIR]
+  agent run [--user-data FILE|-] [--metadata-url URL|none] [--metadata-wait SECONDS] [--config-drive DIR]
             [--root DIR] [--dry-run] [--json] [--set KEY=VALUE]...
   agent --dry-run [...]          the same as: agent run --dry-run [...]
   agent validate [FILE|-] [--json]   (without FILE: the user_data that run would read)
@@ -26,7 +26,11 @@ shutdown_message and powers the VM off.
 Options:
   --user-data FILE|-    read the user_data from FILE or standard input instead of the metadata service
   --metadata-url URL    ask this base URL for every metadata variant (OpenStack, EC2, Vac, GCE) instead
-                        of 169.254.169.254; "none" uses no metadata service (then --user-data is needed)
+                        of 169.254.169.254; "none" uses no metadata service (then --user-data is needed).
+                        Machine/Job Features and job outputs URLs on 169.254.169.253/254 (Vac's factory)
+                        are then sent to URL too, so a test never reaches the link-local addresses
+  --metadata-wait SECONDS  how long to keep asking a metadata service that does not answer (default 120;
+                        0 with --user-data, where the metadata service only adds identity and MJF locations)
   --config-drive DIR    read an OpenStack config drive's files from DIR
   --root DIR            put every path under DIR and record machine-wide actions (host name, mounts,
                         accounts, firewall, power-off) in DIR/var/lib/vacuum-agent/machine-actions.jsonl

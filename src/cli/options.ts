@@ -11,24 +11,26 @@ export interface Options {
   dryRun: boolean;
   json: boolean;
   sets: Record<string, string>;
+  /** --metadata-wait SECONDS: how long the metadata service may take to answer (120 s by default). */
+  metadataWaitSeconds: number | null;
   /** validate's FILE argument. */
   file: string | null;
 }
 
 export class UsageError extends Error {}
 
-const VALUE_FLAGS = new Set(["--user-data", "--metadata-url", "--config-drive", "--root", "--set"]);
+const VALUE_FLAGS = new Set(["--user-data", "--metadata-url", "--metadata-wait", "--config-drive", "--root", "--set"]);
 const BOOL_FLAGS = new Set(["--dry-run", "--json", "--version", "--help", "-h"]);
 const ALLOWED: Record<Command, ReadonlySet<string>> = {
-  run: new Set(["--user-data", "--metadata-url", "--config-drive", "--root", "--set", "--dry-run", "--json"]),
-  validate: new Set(["--user-data", "--metadata-url", "--config-drive", "--set", "--json"]),
+  run: new Set(["--user-data", "--metadata-url", "--metadata-wait", "--config-drive", "--root", "--set", "--dry-run", "--json"]),
+  validate: new Set(["--user-data", "--metadata-url", "--metadata-wait", "--config-drive", "--set", "--json"]),
   status: new Set(["--root", "--json"]),
   version: new Set(),
   help: new Set(),
 };
 
 export function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { command: "run", userData: null, metadataUrl: null, configDrive: null, root: null, dryRun: false, json: false, sets: {}, file: null };
+  const o: Options = { command: "run", userData: null, metadataUrl: null, configDrive: null, root: null, dryRun: false, json: false, sets: {}, metadataWaitSeconds: null, file: null };
   const seen: string[] = [];
   const positional: string[] = [];
   let explicitCommand = false;
@@ -46,6 +48,11 @@ export function parseOptions(argv: readonly string[]): Options {
       switch (arg) {
         case "--user-data": o.userData = value; break;
         case "--metadata-url": o.metadataUrl = checkMetadataUrl(value); break;
+        case "--metadata-wait": {
+          if (!/^[0-9]+$/.test(value) || Number(value) > 3600) throw new UsageError(`--metadata-wait ${value}: expected whole seconds, 0 to 3600`);
+          o.metadataWaitSeconds = Number(value);
+          break;
+        }
         case "--config-drive": o.configDrive = value; break;
         case "--root": o.root = value; break;
         case "--set": {

@@ -31,6 +31,7 @@ export async function runCommand(o: Options): Promise<number> {
     sets: o.sets,
     env: process.env,
     now: Date.now,
+    ...(o.metadataWaitSeconds !== null ? { metadataMaxWaitMs: o.metadataWaitSeconds * 1000 } : {}),
   });
   const plan = buildPlan(ctx);
   const warnings = plan.problems.some((p) => p.severity === "warning");

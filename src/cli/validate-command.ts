@@ -19,6 +19,7 @@ export async function validateCommand(o: Options): Promise<number> {
     sets: o.sets,
     env: o.file ? {} : process.env,
     now: Date.now,
+    ...(o.metadataWaitSeconds !== null ? { metadataMaxWaitMs: o.metadataWaitSeconds * 1000 } : {}),
   });
   const problems = [...ctx.problems, ...payloadProblems(ctx)];
   const name = o.file ?? o.userData ?? "user_data";

@@ -63,7 +63,7 @@ export async function gather(opts: GatherOptions): Promise<Context> {
       gceBaseUrl: opts.metadataUrl ?? undefined,
       configDrive: opts.configDrive ?? (opts.metadataUrl ? null : "auto"),
       // With --user-data the metadata service only adds identity and MJF locations: do not wait for it.
-      maxWaitMs: opts.userData !== null ? 0 : (opts.metadataMaxWaitMs ?? 120_000),
+      maxWaitMs: opts.metadataMaxWaitMs ?? (opts.userData !== null ? 0 : 120_000),
     });
     metadataInfo = { provider: result.provider, origin: result.provider ? (result as MetadataResult).origin : null, attempts: result.attempts };
     if (result.provider) {
@@ -125,6 +125,7 @@ export async function gather(opts: GatherOptions): Promise<Context> {
   layers.push(environmentLayer(opts.env));
   layers.push({ origin: { source: "command line", location: "--set" }, values: { ...opts.sets } });
   const merged = mergeLayers(layers);
+  if (opts.metadataUrl && opts.metadataUrl !== "none") redirectLinkLocal(merged.object, merged.provenance, opts.metadataUrl, problems);
 
   // 4. Validation: schema, then the rules between keys. A document that is missing altogether was
   // already reported by the parser; do not pile "required" problems on top of it.
@@ -215,6 +216,26 @@ function metadataLayer(m: MetadataResult): Layer {
     values["mjf.joboutputs"] ??= `${VAC_MJF_BASE}/joboutputs`;
   }
   return { origin: { source: m.provider === "config-drive" ? "config drive" : "metadata", location: m.origin }, values };
+}
+
+const LINK_LOCAL = /^https?:\/\/169\.254\.169\.25[34](:\d+)?(?=\/|$)/;
+
+/**
+ * With --metadata-url (tests, laptops, a qemu guest's emulation) the whole vacuum platform is that
+ * server: MJF and job outputs URLs at Vac's link-local factory address go there too, so nothing
+ * ever reaches 169.254.169.253/254 from a machine that is not a Vac VM.
+ */
+function redirectLinkLocal(obj: Record<string, unknown>, provenance: Record<string, Origin>, base: string, problems: Problem[]): void {
+  const mjf = obj.mjf as Record<string, unknown> | undefined;
+  if (!mjf) return;
+  for (const key of ["machinefeatures", "jobfeatures", "joboutputs"]) {
+    const value = mjf[key];
+    if (typeof value !== "string" || !LINK_LOCAL.test(value)) continue;
+    mjf[key] = value.replace(LINK_LOCAL, base);
+    const was = provenance[`mjf.${key}`];
+    provenance[`mjf.${key}`] = { source: "command line", location: `--metadata-url (was ${value}${was ? `, ${was.source}` : ""})` };
+    problems.push(problem("info", "command line", `mjf.${key}`, `${value} sent to ${mjf[key]} (--metadata-url)`));
+  }
 }
 
 function environmentLayer(env: Record<string, string | undefined>): Layer {
