@@ -11,7 +11,7 @@ import { DocumentOutput } from "./document-output.ts";
 import { DocumentTree } from "./document-tree.ts";
 import { readJsonDocument } from "./json-document.ts";
 import { parseLineDocument } from "./line-document.ts";
-import { BEGIN_MARKER, END_MARKER, findMarkerBlocks } from "./marker-block.ts";
+import { BEGIN_MARKER, END_MARKER, findMarkerBlocks, startsWithMarkerBlock } from "./marker-block.ts";
 import { lineLocation, linesLocation, userDataError } from "./user-data-problem.ts";
 import { checkVacuumName, isVacuumKey } from "./vacuum-values.ts";
 
@@ -70,7 +70,9 @@ function candidates(texts: readonly TextPart[], format: UserDataFormat): Candida
   if (format === "json") return texts.slice(0, 1).map((t) => whole(t, "whole user_data"));
   if (format !== "mime") return texts.slice(0, 1).flatMap(blocks);
   // Decoded MIME parts are all text (binary parts have an empty body), so every one is searched.
-  return texts.flatMap((t) => (t.part.contentType === AGENT_CONTENT_TYPE ? [whole(t, t.prefix)] : blocks(t)));
+  // An agent part may still wrap its body in the markers, as it would be written elsewhere.
+  return texts.flatMap((t) =>
+    t.part.contentType === AGENT_CONTENT_TYPE && !startsWithMarkerBlock(t.lines) ? [whole(t, t.prefix)] : blocks(t));
 }
 
 function isJsonBody(c: Candidate): boolean {

@@ -9,7 +9,7 @@ import { gunzip, isGzip, type InflateBudget } from "./gzip.ts";
 import { isHeaderLine, parseHeaderValue, readHeaders, type HeaderValue } from "./mime-header.ts";
 import { decodeText } from "./text.ts";
 import { decodeBase64, decodeQuotedPrintable } from "./transfer-encoding.ts";
-import { userDataError, userDataWarning } from "./user-data-problem.ts";
+import { CappedProblems, userDataError, userDataWarning } from "./user-data-problem.ts";
 
 export interface MimeResult {
   /** Leaf parts, numbered from 1 in the order they appear. */
@@ -19,8 +19,10 @@ export interface MimeResult {
   problems: Problem[];
 }
 
-// Deeper nesting has no use in user_data; the cap keeps recursion bounded on hostile input.
+// Deeper nesting or more parts have no use in user_data; the caps bound the work on hostile input.
 const MAX_DEPTH = 10;
+const MAX_PARTS = 1000;
+const MAX_PROBLEMS = 100;
 const MIME_HEADER = /^(content-type|mime-version)[ \t]*:/i;
 
 const firstLine = (lines: readonly string[]): number => (lines[0]?.startsWith("From ") ? 1 : 0);
@@ -44,13 +46,13 @@ interface Walk {
   limit: number;
   parts: UserDataPart[];
   unreadable: Set<number>;
-  problems: Problem[];
+  problems: CappedProblems;
 }
 
 export function parseMime(lines: readonly string[], budget: InflateBudget, limit: number): MimeResult {
-  const walk: Walk = { lines, budget, limit, parts: [], unreadable: new Set(), problems: [] };
+  const walk: Walk = { lines, budget, limit, parts: [], unreadable: new Set(), problems: new CappedProblems(MAX_PROBLEMS) };
   readEntity(walk, firstLine(lines), lines.length, 0);
-  return { parts: walk.parts, unreadable: walk.unreadable, problems: walk.problems };
+  return { parts: walk.parts, unreadable: walk.unreadable, problems: walk.problems.list() };
 }
 
 function readEntity(w: Walk, start: number, end: number, depth: number): void {
@@ -63,13 +65,13 @@ function readEntity(w: Walk, start: number, end: number, depth: number): void {
 function readMultipart(w: Walk, type: HeaderValue, start: number, end: number, depth: number): void {
   const kind = type.value;
   if (depth >= MAX_DEPTH) {
-    w.problems.push(userDataError("MIME", `${kind} nested more than ${MAX_DEPTH} levels deep: its parts are not read`));
+    w.problems.add(userDataError("MIME", `${kind} nested more than ${MAX_DEPTH} levels deep: its parts are not read`));
     return;
   }
   let boundary = type.params.get("boundary") ?? "";
   if (!boundary) {
     const guess = guessBoundary(w.lines, start, end);
-    w.problems.push(userDataError("MIME", `Content-Type ${kind} has no boundary parameter: expected ${kind}; boundary="..."` +
+    w.problems.add(userDataError("MIME", `Content-Type ${kind} has no boundary parameter: expected ${kind}; boundary="..."` +
       (guess ? `; the parts were read as if boundary="${guess}", from the first line that starts with "--"` : "")));
     if (!guess) return;
     boundary = guess;
@@ -88,13 +90,17 @@ function readMultipart(w: Walk, type: HeaderValue, start: number, end: number, d
     if (rest.trim() === "") delimiters.push(i);
   }
   if (delimiters.length === 0) {
-    w.problems.push(userDataError("MIME", `boundary "${boundary}" never starts a part: expected a line "${dash}" before each part of the ${kind} message`));
+    w.problems.add(userDataError("MIME", `boundary "${boundary}" never starts a part: expected a line "${dash}" before each part of the ${kind} message`));
     return;
   }
   if (close < 0) {
-    w.problems.push(userDataWarning("MIME", `no closing delimiter "${dash}--": the last part runs to the end of the ${depth ? "enclosing part" : "user_data"}`));
+    w.problems.add(userDataWarning("MIME", `no closing delimiter "${dash}--": the last part runs to the end of the ${depth ? "enclosing part" : "user_data"}`));
   }
   const stop = close < 0 ? end : close;
+  if (w.parts.length + delimiters.length > MAX_PARTS) {
+    w.problems.add(userDataError("MIME", `more than ${MAX_PARTS} parts: the parts after part ${MAX_PARTS} are not read`));
+    delimiters.length = Math.max(0, MAX_PARTS - w.parts.length);
+  }
   // The line break before a delimiter belongs to the delimiter (RFC 2046 5.1.1): a part is the
   // lines strictly between two delimiter lines, joined without a final line end.
   for (let k = 0; k < delimiters.length; k++) readEntity(w, delimiters[k]! + 1, delimiters[k + 1] ?? stop, depth + 1);
@@ -126,7 +132,7 @@ function readLeaf(w: Walk, headers: Map<string, string>, type: HeaderValue, star
   if (encoding === "base64") {
     const decoded = decodeBase64(raw);
     if (!decoded.ok) {
-      w.problems.push(userDataError(where, `Content-Transfer-Encoding base64, but the body is ${decoded.reason}`));
+      w.problems.add(userDataError(where, `Content-Transfer-Encoding base64, but the body is ${decoded.reason}`));
       return;
     }
     bytes = decoded.bytes;
@@ -136,7 +142,7 @@ function readLeaf(w: Walk, headers: Map<string, string>, type: HeaderValue, star
     bytes = decoded.bytes;
   } else {
     if (!PLAIN_ENCODINGS.has(encoding)) {
-      w.problems.push(userDataWarning(where, `unknown Content-Transfer-Encoding "${encoding}": expected 7bit, 8bit, base64 or quoted-printable; the body is read as it is`));
+      w.problems.add(userDataWarning(where, `unknown Content-Transfer-Encoding "${encoding}": expected 7bit, 8bit, base64 or quoted-printable; the body is read as it is`));
     }
     // The whole user_data was already decoded as UTF-8 text.
     part.body = raw;
@@ -146,7 +152,7 @@ function readLeaf(w: Walk, headers: Map<string, string>, type: HeaderValue, star
   if (isGzip(bytes)) {
     const inflated = gunzip(bytes, w.budget, w.limit);
     if (!inflated.ok) {
-      w.problems.push(userDataError(where, `the body is ${inflated.reason}`));
+      w.problems.add(userDataError(where, `the body is ${inflated.reason}`));
       return;
     }
     bytes = inflated.bytes;
@@ -154,10 +160,10 @@ function readLeaf(w: Walk, headers: Map<string, string>, type: HeaderValue, star
   const charset = type.params.get("charset") ?? "";
   const text = decodeText(bytes, charset);
   if (!text.ok) {
-    w.problems.push(userDataWarning(where, `${bytes.length} bytes of binary data (${text.reason}): not read as text`));
+    w.problems.add(userDataWarning(where, `${bytes.length} bytes of binary data (${text.reason}): not read as text`));
     return;
   }
-  if (text.unknownCharset) w.problems.push(userDataWarning(where, `unknown charset "${charset}": read as UTF-8`));
+  if (text.unknownCharset) w.problems.add(userDataWarning(where, `unknown charset "${charset}": read as UTF-8`));
   part.body = text.text;
   w.unreadable.delete(index);
 }

@@ -49,7 +49,7 @@ export function parseUserData(bytes: Uint8Array): UserDataResult {
   if (isMimeMessage(lines)) {
     format = "mime";
     const mime = parseMime(lines, budget, USER_DATA_MAX_BYTES);
-    problems.push(...mime.problems);
+    for (const p of mime.problems) problems.push(p);
     parts = mime.parts;
     texts = parts.map((part) => ({
       part,

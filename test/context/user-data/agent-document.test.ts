@@ -290,6 +290,11 @@ describe("finding the document", () => {
     if (parts[0]!.unreadable) expect([result.document, result.problems]).toEqual([null, []]);
   });
 
+  it("an agent part may wrap its body in the markers", () => {
+    const result = findAgentDocument([part(1, "text/x-vacuum-agent", `\n${BLOCK}\n`)], "mime");
+    expect([result.documentLocation, result.document, result.problems]).toEqual(["part 1 (text/x-vacuum-agent) lines 2-4", { version: "1" }, []]);
+  });
+
   it("the BEGIN/END markers found in an agent part's body are not blocks of their own", () => {
     const result = findAgentDocument([part(1, "text/x-vacuum-agent", "version = 1"), part(2, "text/plain", BLOCK), part(3, "text/plain", BLOCK)], "mime");
     expect(brief(result.problems)).toEqual([

@@ -143,6 +143,15 @@ describe("parseMime", () => {
     expect(brief(r.problems)).toContainEqual(["error", "MIME", "multipart/mixed nested more than 10 levels deep: its parts are not read"]);
   });
 
+  it("reads at most 1000 parts and lists at most 100 problems", () => {
+    const text = "Content-Type: multipart/mixed; boundary=b\n\n" + "--b\nContent-Transfer-Encoding: x-odd\n\nbody\n".repeat(1500) + "--b--\n";
+    const r = mime(text);
+    expect(r.parts).toHaveLength(1000);
+    expect(r.problems).toHaveLength(101);
+    expect(brief(r.problems.slice(0, 1))).toEqual([["error", "MIME", "more than 1000 parts: the parts after part 1000 are not read"]]);
+    expect(brief(r.problems.slice(-1))).toEqual([["warning", "", "901 more problems are not listed"]]);
+  });
+
   it("shares one inflation budget between gzip parts", () => {
     const part = b64(gzipSync(Buffer.alloc(600, 0x61)));
     const text = `Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: base64\n\n${part}\n--b\nContent-Transfer-Encoding: base64\n\n${part}\n--b--\n`;

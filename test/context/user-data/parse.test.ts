@@ -341,6 +341,7 @@ describe("parseUserData speed", () => {
     ["near-miss patterns", () => "#!/bin/sh\n" + "##user_data_aaaaaaaa#".repeat(190_000)],
     ["a heredoc that never ends", () => "-----BEGIN VACUUM-AGENT CONFIG-----\n" + "k <<EOF\n".repeat(400_000) + "-----END VACUUM-AGENT CONFIG-----\n"],
     ["many delimiter-like lines", () => "Content-Type: multipart/mixed; boundary=b\n\n" + "--bb\n".repeat(800_000)],
+    ["a million empty parts", () => "Content-Type: multipart/mixed; boundary=b\n\n" + "--b\n".repeat(1_000_000)],
     ["nothing but bad lines and comments", () => "-----BEGIN VACUUM-AGENT CONFIG-----\n" + "?\n#\n".repeat(1_000_000) + "-----END VACUUM-AGENT CONFIG-----\n"],
   ])("parses %s well under a second", (_name, build) => {
     const input = text(build());
