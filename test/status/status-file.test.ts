@@ -85,9 +85,17 @@ describe("createStatusWriter", () => {
 
   it("never throws when status.json cannot be written; reports it instead", () => {
     const errors: Error[] = [];
-    const w = createStatusWriter(join(dir, "missing/status.json"), { agentVersion: "1", stages: [], dryRun: false }, { onWriteError: (e) => errors.push(e) });
+    // A regular file where the state directory should be: neither mkdir nor the write can succeed.
+    writeFileSync(join(dir, "blocker"), "not a directory");
+    const w = createStatusWriter(join(dir, "blocker/status.json"), { agentVersion: "1", stages: [], dryRun: false }, { onWriteError: (e) => errors.push(e) });
     expect(() => w.stageStarted("a")).not.toThrow();
     expect(errors.length).toBe(2);
+  });
+
+  it("creates the missing state directory on its first write", () => {
+    const path = join(dir, "var/lib/vacuum-agent/status.json");
+    createStatusWriter(path, { agentVersion: "1", stages: ["a"], dryRun: false });
+    expect(JSON.parse(readFileSync(path, "utf8")).stages).toEqual([{ id: "a", state: "pending" }]);
   });
 });
 
