@@ -1,0 +1,70 @@
+// `agent validate` and secret handling through the compiled binary.
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runAgent, hasAgentBinary } from "./run-binary.ts";
+import { COMMAND_DOC, shellUserData, tempDir, writeTemp } from "./fixtures.ts";
+
+// Not a real key: only its shape matters, and its lines must never appear in any output.
+const KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDsecretsecretsecret";
+const FAKE_PROXY = [
+  "-----BEGIN CERTIFICATE-----",
+  "MIIDdzCCAl+gAwIBAgIUcertificatecertificatecertificate0000000000",
+  "-----END CERTIFICATE-----",
+  "-----BEGIN PRIVATE KEY-----",
+  KEY_BODY,
+  "-----END PRIVATE KEY-----",
+].join("\n");
+
+describe.skipIf(!hasAgentBinary())("dist/agent validate", () => {
+  it("the shipped example is valid", async () => {
+    const r = await runAgent(["validate", "user_data/example-command.user_data"]);
+    expect(r.stdout).toContain("user_data/example-command.user_data: valid (configuration version 1, payload command)");
+    expect(r.exitCode).toBe(0);
+  });
+
+  it("prints every problem with its path and exits 1", async () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, "config.json", JSON.stringify({ version: 1, lifecycle: { heartbeat_seconds: "often" }, payload: { type: "command", command: { url: "https://example.org/p.sh", args: "x" } } }));
+    const r = await runAgent(["validate", file]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('error: user_data: lifecycle.heartbeat_seconds: expected an integer, got "often"');
+    expect(r.stdout).toContain('error: user_data: payload.command.args: expected an array, got "x"');
+    expect(r.stdout).toMatch(/invalid: \d+ error\(s\); a run would refuse to start/);
+  });
+
+  it("names the line of a line-format document and reports an unsubstituted pattern", async () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, "ud", shellUserData([...COMMAND_DOC, "payload.dirac.queue = ##user_data_option_dirac_queue##", "lifecycle.max_wallclock_seconds = 5"]));
+    const r = await runAgent(["validate", file, "--json"]);
+    const doc = JSON.parse(r.stdout);
+    expect(r.exitCode).toBe(1);
+    expect(doc.problems).toContainEqual(expect.objectContaining({ severity: "error", source: "user_data", path: "lifecycle.max_wallclock_seconds", message: expect.stringMatching(/expected at least 60, got 5 \(line \d+\)/) }));
+    expect(doc.problems.some((p: { message: string }) => p.message.includes("##user_data_option_dirac_queue##"))).toBe(true);
+  });
+
+  it("a dirac payload is refused by this version with a clear reason", async () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, "ud", shellUserData(["version = 1", "payload.type = dirac"]));
+    const r = await runAgent(["validate", file]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('error: user_data: payload.type: "dirac" payloads are not supported by this agent version yet');
+  });
+
+  it("never shows a proxy's key: not in the dry run, its JSON, the log, status or context", async () => {
+    const root = tempDir();
+    const ud = writeTemp(root, "ud", shellUserData([...COMMAND_DOC, "payload.command.args[] = -c", "payload.command.args[] = true", "user_data_option_x509_proxy <<END_PROXY", FAKE_PROXY, "END_PROXY"]));
+    const dry = await runAgent(["--dry-run", "--user-data", ud, "--metadata-url", "none"]);
+    expect(dry.stdout).toContain("credentials.x509_proxy");
+    expect(dry.stdout).toMatch(/credentials\.x509_proxy\s+= <secret: \d+ bytes, redacted>/);
+    const json = await runAgent(["--dry-run", "--json", "--user-data", ud, "--metadata-url", "none"]);
+    const run = await runAgent(["run", "--root", root, "--user-data", ud, "--metadata-url", "none"]);
+    expect(run.exitCode).toBe(0);
+    const files = ["var/log/vacuum-agent/agent.jsonl", "var/lib/vacuum-agent/status.json", "var/lib/vacuum-agent/context.json"].map((f) => readFileSync(join(root, f), "utf8"));
+    for (const text of [dry.stdout, dry.stderr, json.stdout, run.stdout, run.stderr, ...files]) {
+      expect(text).not.toContain(KEY_BODY);
+      expect(text).not.toContain("MIIDdzCCAl+gAwIBAgIUcertificate");
+    }
+    expect(readdirSync(join(root, "var/lib/vacuum-agent")).sort()).toEqual(["context.json", "home", "machine-actions.jsonl", "status.json"]);
+  });
+});
