@@ -4,10 +4,10 @@
 import type { DocumentEntry } from "../types.ts";
 import { explainPattern, findPatterns, patternKey } from "./unsubstituted-patterns.ts";
 import { CappedProblems, userDataWarning } from "./user-data-problem.ts";
+import { VacuumValues } from "./vacuum-values.ts";
 
 // Enough to show every problem of a real document; the rest of a flood is counted.
 const MAX_PROBLEMS = 100;
-import { VacuumValues } from "./vacuum-values.ts";
 
 export class DocumentOutput {
   readonly entries: DocumentEntry[] = [];
