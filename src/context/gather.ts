@@ -129,7 +129,7 @@ export async function gather(opts: GatherOptions): Promise<Context> {
 
   // 4. Validation: schema, then the rules between keys. A document that is missing altogether was
   // already reported by the parser; do not pile "required" problems on top of it.
-  const noDocument = userData !== null && userData.documentLocation === null;
+  const noDocument = userData !== null && userData.document === null;
   const seeded = seedSections(merged.object);
   const checked = validate(AGENT_CONFIG_SCHEMA, seeded);
   let config = normalise(checked.value);

@@ -39,6 +39,22 @@ describe.skipIf(!hasAgentBinary())("dist/agent inputs", () => {
     expect(doc.config.identity.space).toBe("vac01.example.org");
   });
 
+  it("reads an OpenStack config drive before any metadata server", async () => {
+    const drive = tempDir();
+    mkdirSync(join(drive, "openstack/latest"), { recursive: true });
+    writeFileSync(join(drive, "openstack/latest/meta_data.json"), JSON.stringify({ uuid: "c0ffee00-0000-4000-8000-000000000001", hostname: "vm-cd.example", meta: { machinetype: "from-drive" } }));
+    writeFileSync(join(drive, "openstack/latest/user_data"), GOOD.replace("user_data_machinetype = test-command\n", ""));
+    const md = await metadata({ variant: "openstack", userData: null });
+    const r = await runAgent(["--dry-run", "--json", "--config-drive", drive, "--metadata-url", md.url, "--metadata-wait", "0"]);
+    expect(r.exitCode).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.inputs.metadata.provider).toBe("config-drive");
+    expect(doc.config.identity.machinetype).toBe("from-drive");
+    expect(doc.provenance["identity.machinetype"].source).toBe("config drive");
+    expect(doc.config.identity.uuid).toBe("c0ffee00-0000-4000-8000-000000000001");
+    expect(md.requests).toEqual([]);
+  });
+
   it("on Vac, MJF defaults to the factory, which --metadata-url redirects to the local server", async () => {
     const md = await metadata({ variant: "vac", userData: GOOD });
     const r = await runAgent(["--dry-run", "--json", "--metadata-url", md.url, "--metadata-wait", "0"]);
