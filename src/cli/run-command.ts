@@ -51,7 +51,7 @@ export async function runCommand(o: Options): Promise<number> {
     { agentVersion: VERSION, stages: [...plan.stages.map((s) => s.stage.id), "finish"], dryRun: false, startedAt: new Date(ctx.startedAt * 1000), problems: plan.problems.map((p) => ({ ...p, message: redact(p.message) })) },
     { onWriteError: (err) => log.warn(`cannot write status.json: ${err.message}`) },
   );
-  const executor = createExecutor({ root: o.root, log, machineActionLog: AGENT_PATHS.machineActions, ...stubCommands() });
+  const executor = createExecutor({ root: o.root, log, machineActionLog: AGENT_PATHS.machineActions, ...stubCommands(o.root) });
   const result = await executePlan(ctx, plan, {
     apply: (actions, stageId) => executor.apply(actions, stageId),
     stageStarted: (id) => {
@@ -78,7 +78,7 @@ export async function runCommand(o: Options): Promise<number> {
  * Black-box tests point every external command at stubs. Only honoured together with --root, so a
  * real run on a VM can never be redirected by its environment.
  */
-function stubCommands(): { commands?: { stubDir: string } } {
-  const dir = process.env.VACUUM_AGENT_TEST_STUB_DIR;
+function stubCommands(root: string | null): { commands?: { stubDir: string } } {
+  const dir = root === null ? undefined : process.env.VACUUM_AGENT_TEST_STUB_DIR;
   return dir ? { commands: { stubDir: dir } } : {};
 }
