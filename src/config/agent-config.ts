@@ -31,6 +31,7 @@ export interface AgentConfig {
     max_wallclock_seconds?: number;
     deadline_margin_seconds: number;
     power_off: boolean;
+    kill_grace_seconds: number;
   };
   host: { network_offload?: boolean };
   cvmfs: { repositories?: string[]; http_proxy?: string };
@@ -47,6 +48,8 @@ export interface AgentConfig {
       env: Record<string, string>;
       user: string;
       timeout_seconds?: number;
+      log_files: string[];
+      liveness_seconds?: number;
     };
   };
   options: Record<string, string>;

@@ -279,7 +279,7 @@ function normalise(value: unknown): AgentConfig {
     version: 1,
     identity: section("identity"),
     mjf: section("mjf"),
-    lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, ...lifecycle },
+    lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, kill_grace_seconds: 60, ...lifecycle },
     host: section("host"),
     cvmfs: section("cvmfs"),
     credentials: { ca_dir: "/etc/grid-security/certificates", ...credentials },

@@ -7,10 +7,15 @@ import type { Context } from "../context/context.ts";
 import type { Plan } from "../plan/plan.ts";
 import { SUCCESS } from "../plan/plan.ts";
 import { planFinish, type Outcome } from "../stages/finish.ts";
+import type { Action } from "../plan/actions.ts";
+import { payloadOutcome } from "../supervise/outcome.ts";
+import type { PayloadResult } from "../supervise/payload-process.ts";
 
 export interface ActionResultLike {
   ok: boolean;
   error?: string;
+  payload?: PayloadResult;
+  action?: Action;
 }
 
 export interface EngineDeps {
@@ -33,6 +38,7 @@ export interface RunResult {
 
 export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): Promise<RunResult> {
   let outcome: Outcome | null = plan.refusal;
+  let payloadSucceeded: Outcome | null = null;
   const failedStages: string[] = [];
   const degradedStages: string[] = [];
   for (const { stage, skipped, actions } of plan.stages) {
@@ -53,6 +59,21 @@ export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): P
     }
     const failed = results.find((r) => !r.ok);
     const durationMs = deps.now() - t0;
+    // A payload that ran decides the outcome by how it ended (src/supervise/outcome.ts).
+    const ran = results.find((r) => r.payload);
+    if (!failed && ran?.payload) {
+      const name = ran.action?.kind === "run-payload" ? ran.action.name : stage.id;
+      const o = payloadOutcome(name, ran.payload);
+      deps.log[o.code === 200 || o.code === 100 ? "info" : "error"](`payload ended: ${o.code} ${o.text}`);
+      // 100 (stopped at the deadline or on request) is not a failure of the VM: degraded.
+      const state = o.code === 200 ? "ok" : o.code === 100 ? "degraded" : "failed";
+      deps.stageFinished(stage.id, state, { durationMs, ...(o.code === 200 ? {} : { error: `${o.code} ${o.text}` }) });
+      if (state === "failed") failedStages.push(stage.id);
+      if (state === "degraded") degradedStages.push(stage.id);
+      outcome = o.code === 200 ? null : o;
+      if (o.code === 200) payloadSucceeded = o;
+      continue;
+    }
     if (!failed) {
       deps.stageFinished(stage.id, "ok", { durationMs });
       continue;
@@ -69,7 +90,7 @@ export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): P
       deps.stageFinished(stage.id, "degraded", { error, durationMs });
     }
   }
-  const final = outcome ?? SUCCESS;
+  const final = outcome ?? payloadSucceeded ?? SUCCESS;
   const message = shutdownMessage(final.code, final.text);
   deps.log.info(`finishing: ${message}`);
   deps.stageStarted("finish");

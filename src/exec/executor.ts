@@ -17,6 +17,7 @@ import { findUser, resolveOwner, type OwnerIds } from "./accounts.ts";
 import { atomicWrite, ensureDir, ensureParentDirsSync } from "./atomic-write.ts";
 import type { CommandOverrides } from "./commands.ts";
 import { rootedPath } from "./rooted.ts";
+import { runPayload, type PayloadControl, type PayloadResult } from "../supervise/payload-process.ts";
 import { CommandError, runCommand, spawnDetached, type CommandResult, type RunCommand, type RunOptions, type SpawnDetached } from "./runner.ts";
 
 export type HttpFetch = (req: HttpRequest) => Promise<HttpResponse>;
@@ -31,6 +32,8 @@ export interface ActionResult {
   error?: string;
   /** What was done, when worth saying ("already exists", "owner not applied: not root"). */
   detail?: string;
+  /** For run-payload: how the payload ended (the engine maps it to the shutdown code). */
+  payload?: PayloadResult;
 }
 
 export interface ExecutorOptions {
@@ -47,6 +50,8 @@ export interface ExecutorOptions {
   commands?: CommandOverrides;
   /** Whether chown and user switching are possible; defaults to "running as uid 0". */
   privileged?: boolean;
+  /** Stop requests and the moving deadline for run-payload (the supervisor's side). */
+  payloadControl?: PayloadControl;
   now?: () => Date;
 }
 
@@ -57,6 +62,7 @@ export interface Executor {
 interface Done {
   detail?: string;
   recorded?: boolean;
+  payload?: PayloadResult;
 }
 
 /** Largest fetched file; bodies are held in memory to be checked before they are written. */
@@ -75,6 +81,7 @@ function targetOf(a: Action): string {
     case "fetch":
       return a.path;
     case "run-command":
+    case "run-payload":
       return a.argv[0] ?? "";
     case "create-user":
       return a.name;
@@ -205,6 +212,11 @@ export function createExecutor(o: ExecutorOptions): Executor {
         );
         return { detail: joinNotes(`exit ${r.exitCode} after ${r.durationMs} ms`, ran(r), rootNote) };
       }
+      case "run-payload": {
+        const r = await runPayload(a, { root, privileged, ...(commands ? { commands } : {}), ...(o.payloadControl ? { control: o.payloadControl } : {}) });
+        const how = r.end.kind === "exited" ? `exit ${r.end.exitCode}` : r.end.kind;
+        return { detail: joinNotes(`${how} after ${r.durationMs} ms, ran as ${r.ranAs}`, r.note), payload: r };
+      }
       case "create-user": {
         if (findUser(root, a.name)) return { detail: `user ${a.name} already exists` };
         const argv = [
@@ -303,6 +315,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
             recorded: done.recorded ?? false,
             durationMs: Math.round(performance.now() - t0),
             ...(done.detail ? { detail: done.detail } : {}),
+            ...(done.payload ? { payload: done.payload } : {}),
           };
           results.push(result);
           o.log.info(`stage ${stageId}: ${summary}`, {

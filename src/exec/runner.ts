@@ -106,14 +106,15 @@ function resolveProgram(name: string, commands: CommandOverrides | undefined): s
   return !name.includes("/") && isCommandName(name) ? commandPath(name, commands) : name;
 }
 
-interface Prepared {
+export interface Prepared {
   argv: string[];
   env: Record<string, string>;
   ranAs: string;
   note?: string;
 }
 
-function prepare(argv: readonly string[], o: Omit<RunOptions, "timeoutMs">): Prepared {
+/** The argv (wrapped for user switching), environment and identity a child will run with. */
+export function prepare(argv: readonly string[], o: Omit<RunOptions, "timeoutMs">): Prepared {
   if (argv.length === 0 || !argv[0]) throw new CommandError("empty command line", argv, null, null, "", false, 0);
   checkPolicy(argv);
   const program = [resolveProgram(argv[0], o.commands), ...argv.slice(1)];
@@ -179,7 +180,7 @@ function failure(
   return new CommandError(`${shown}: ${how}${tail ? `: ${tail}` : ""}`, argv, r.exitCode, r.signal, tail, r.timedOut, r.durationMs);
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
     // Negative pid: the whole group, so a shell's children die with it and release the pipes.
     if (child.pid !== undefined) process.kill(-child.pid, signal);

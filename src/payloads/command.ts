@@ -1,5 +1,5 @@
 // The `command` payload: any executable (a local path, or a URL verified by sha256) run as an
-// unprivileged user with the MJF environment, bounded by the VM's deadline.
+// unprivileged user with the MJF environment, supervised until the VM's deadline.
 
 import type { Context } from "../context/context.ts";
 import { mjfExports } from "../stages/mjf-environment.ts";
@@ -7,13 +7,14 @@ import type { Action } from "../plan/actions.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 
 export const FETCHED_COMMAND = `${AGENT_PATHS.stateDir}/payload/command`;
+export const PAYLOAD_STDOUT = `${AGENT_PATHS.joboutputs}/payload-stdout.log`;
+export const PAYLOAD_STDERR = `${AGENT_PATHS.joboutputs}/payload-stderr.log`;
 
-/** Seconds the command may run: its own limit, cut to the time left before the effective deadline. */
-export function commandTimeoutSeconds(ctx: Context): number {
-  const own = ctx.config.payload.command?.timeout_seconds ?? Number.POSITIVE_INFINITY;
-  const left = ctx.deadline.effective === null ? Number.POSITIVE_INFINITY : ctx.deadline.effective - ctx.startedAt;
-  const limit = Math.min(own, left);
-  return Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : 86_400;
+/** When the payload gets SIGTERM: the effective deadline, or earlier by its own timeout_seconds. */
+export function commandStopAt(ctx: Context): number | null {
+  const own = ctx.config.payload.command?.timeout_seconds;
+  const candidates = [ctx.deadline.effective, own === undefined ? null : ctx.startedAt + own].filter((x): x is number => x !== null);
+  return candidates.length ? Math.min(...candidates) : null;
 }
 
 export function planCommand(ctx: Context): Action[] {
@@ -35,12 +36,18 @@ export function planCommand(ctx: Context): Action[] {
   if (ctx.config.identity.space) env.VACUUM_SPACE = ctx.config.identity.space;
   if (ctx.config.identity.machinetype) env.VACUUM_MACHINETYPE = ctx.config.identity.machinetype;
   actions.push({
-    kind: "run-command",
+    kind: "run-payload",
+    name: "command",
     argv: [executable, ...cmd.args],
     user: cmd.user,
     cwd: home,
     env,
-    timeoutMs: commandTimeoutSeconds(ctx) * 1000,
+    stdoutPath: PAYLOAD_STDOUT,
+    stderrPath: PAYLOAD_STDERR,
+    stopAt: commandStopAt(ctx),
+    killGraceSeconds: ctx.config.lifecycle.kill_grace_seconds,
+    ...(cmd.liveness_seconds ? { liveness: { paths: [PAYLOAD_STDOUT, PAYLOAD_STDERR, ...cmd.log_files], staleSeconds: cmd.liveness_seconds } } : {}),
+    messageFile: `${home}/shutdown_message`,
     why: "the payload",
   });
   return actions;

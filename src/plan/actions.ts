@@ -48,6 +48,32 @@ export interface RunCommandAction extends Base {
   machineWide?: boolean;
 }
 
+/**
+ * The payload: a supervised child process. Unlike run-command it may run for days: its output goes
+ * to files (job outputs), it is stopped (SIGTERM, then SIGKILL after a grace) at the deadline, when
+ * the agent is told to stop (signal, preemption notice) or when it makes no progress.
+ */
+export interface RunPayloadAction extends Base {
+  kind: "run-payload";
+  /** The payload type, for logs and messages ("command", "dirac", "htcondor"). */
+  name: string;
+  argv: string[];
+  user?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  secretEnv?: string[];
+  /** Machine paths of the files that receive stdout and stderr. */
+  stdoutPath: string;
+  stderrPath: string;
+  /** Unix seconds when the payload gets SIGTERM (the effective deadline at plan time; it can only move earlier), or null. */
+  stopAt: number | null;
+  killGraceSeconds: number;
+  /** The payload is ended when none of these files grew for staleSeconds (a live heartbeat must not hide a hung payload). */
+  liveness?: { paths: string[]; staleSeconds: number };
+  /** Machine path where the payload may write its own `NNN text` shutdown message. */
+  messageFile?: string;
+}
+
 export interface FetchAction extends Base {
   kind: "fetch";
   url: string;
@@ -105,6 +131,7 @@ export type Action =
   | MkdirAction
   | WriteFileAction
   | RunCommandAction
+  | RunPayloadAction
   | FetchAction
   | CreateUserAction
   | MountAction

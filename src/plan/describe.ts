@@ -68,6 +68,18 @@ export function describeAction(a: Action): string[] {
         ...mw,
       ];
     }
+    case "run-payload": {
+      const env = redactedEnv(a.env, a.secretEnv);
+      const stop = a.stopAt === null ? "no deadline" : `SIGTERM at ${new Date(a.stopAt * 1000).toISOString().replace(".000Z", "Z")} (or earlier if the deadline moves), SIGKILL ${a.killGraceSeconds} s later`;
+      return [
+        `run-payload ${a.name}: ${redactSecrets(shellQuote(a.argv))}: ${a.why}`,
+        `as ${a.user ?? "root"}${a.cwd ? `, in ${a.cwd}` : ""}; stdout > ${a.stdoutPath}, stderr > ${a.stderrPath}`,
+        stop,
+        ...(a.liveness ? [`ended if none of ${a.liveness.paths.join(", ")} grows for ${a.liveness.staleSeconds} s`] : []),
+        ...(a.messageFile ? [`its own shutdown message, if any, from ${a.messageFile}`] : []),
+        ...envLines(env),
+      ];
+    }
     case "fetch":
       return [
         `fetch ${redactSecrets(a.url)} -> ${a.path} (mode ${octal(a.mode)}${ownerText(a.owner)}): ${a.why}`,
@@ -120,6 +132,10 @@ export function actionToJson(a: Action): Record<string, unknown> {
     case "start-service":
       json.argv = a.argv.map(redactSecrets);
       if (a.env) json.env = redactedEnv(a.env, undefined);
+      break;
+    case "run-payload":
+      json.argv = a.argv.map(redactSecrets);
+      if (a.env) json.env = redactedEnv(a.env, a.secretEnv);
       break;
     case "fetch":
       json.url = redactSecrets(a.url);

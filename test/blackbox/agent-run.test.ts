@@ -39,7 +39,8 @@ describe.skipIf(!hasAgentBinary())("dist/agent run", () => {
     expect(r.stdout).toContain("dry run, nothing on this machine is changed");
     expect(r.stdout).toContain("identity.space                    = vac01.example.org    [user_data, part 3 (text/x-vacuum-agent) line 3 (##user_data_space##)]");
     expect(r.stdout).toContain("- set-hostname vm-example-01.vac01.example.org");
-    expect(r.stdout).toContain(`- run-command /bin/sh -c 'echo "payload running as $(id -un) on $(hostname)"; sleep 1'`);
+    expect(r.stdout).toContain(`- run-payload command: /bin/sh -c 'echo "payload running as $(id -un) on $(hostname)"; sleep 1': the payload`);
+    expect(r.stdout).toContain("stdout > /var/spool/joboutputs/payload-stdout.log, stderr > /var/spool/joboutputs/payload-stderr.log");
     expect(r.stdout).toContain("- write-file /var/spool/joboutputs/shutdown_message (mode 0644");
     expect(r.stdout).toContain("- power-off");
     expect(r.stdout).toMatch(/Deadline\n {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in 24h 00m\)/);
@@ -59,7 +60,7 @@ describe.skipIf(!hasAgentBinary())("dist/agent run", () => {
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.stages.map((s: { id: string }) => s.id)).toEqual(["layout", "context-record", "hostname", "mjf-environment", "payload"]);
-    expect(doc.stages[4].actions.at(-1)).toMatchObject({ kind: "run-command", argv: ["/bin/sh", "-c", expect.stringContaining("payload running")] });
+    expect(doc.stages[4].actions.at(-1)).toMatchObject({ kind: "run-payload", argv: ["/bin/sh", "-c", expect.stringContaining("payload running")] });
     expect(doc.finish.shutdownMessage).toBe("200 Payload completed");
     expect(doc.deadline.deadline - Math.floor(Date.parse(doc.startedAt) / 1000)).toBe(86_400);
     expect(doc.provenance["identity.hostname"].source).toBe("user_data");
@@ -71,6 +72,7 @@ describe.skipIf(!hasAgentBinary())("dist/agent run", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.exitCode).toBe(0);
     expect(readFileSync(join(root, "var/spool/joboutputs/shutdown_message"), "utf8")).toBe("200 Payload completed");
+    expect(readFileSync(join(root, "var/spool/joboutputs/payload-stdout.log"), "utf8")).toMatch(/^payload running as \S+ on /);
     const recorded = readFileSync(join(root, "var/lib/vacuum-agent/machine-actions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(recorded.map((x) => x.action.kind)).toEqual(["set-hostname", "create-user", "power-off"]);
     expect(recorded[0].action.hostname).toBe("vm-example-01.vac01.example.org");
@@ -95,7 +97,8 @@ describe.skipIf(!hasAgentBinary())("dist/agent run", () => {
     const r = await runAgent(["run", "--root", root, "--user-data", ud, "--metadata-url", "none"]);
     expect(r.exitCode).toBe(1);
     const message = readFileSync(join(root, "var/spool/joboutputs/shutdown_message"), "utf8");
-    expect(message).toMatch(/^700 Payload failed: .*exited with 3/);
+    expect(message).toBe("700 Payload command exited with code 3");
+    expect(readFileSync(join(root, "var/spool/joboutputs/payload-stderr.log"), "utf8")).toBe("broken\n");
     expect(message).not.toContain("\n");
     expect(readFileSync(join(root, "var/lib/vacuum-agent/machine-actions.jsonl"), "utf8")).toContain('"power-off"');
     const status = await runAgent(["status", "--root", root]);

@@ -6,7 +6,7 @@ const config = (over: Partial<AgentConfig["payload"]>, credentials: Partial<Agen
   version: 1,
   identity: {},
   mjf: {},
-  lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true },
+  lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, kill_grace_seconds: 60 },
   host: {},
   cvmfs: {},
   credentials: { ca_dir: "/etc/grid-security/certificates", ...credentials },
@@ -16,11 +16,11 @@ const config = (over: Partial<AgentConfig["payload"]>, credentials: Partial<Agen
 
 describe("rules between keys", () => {
   it.each([
-    ["command without path or url", config({ command: { args: [], env: {}, user: "u" } }), "payload.command", "expected payload.command.path"],
-    ["command with both", config({ command: { path: "/bin/true", url: "https://x", sha256: "a".repeat(64), args: [], env: {}, user: "u" } }), "payload.command", "not both"],
-    ["url without sha256", config({ command: { url: "https://x/y", args: [], env: {}, user: "u" } }), "payload.command.sha256", "required with payload.command.url"],
+    ["command without path or url", config({ command: { args: [], env: {}, user: "u", log_files: [] } }), "payload.command", "expected payload.command.path"],
+    ["command with both", config({ command: { path: "/bin/true", url: "https://x", sha256: "a".repeat(64), args: [], env: {}, user: "u", log_files: [] } }), "payload.command", "not both"],
+    ["url without sha256", config({ command: { url: "https://x/y", args: [], env: {}, user: "u", log_files: [] } }), "payload.command.sha256", "required with payload.command.url"],
     ["htcondor without collector", config({ type: "htcondor", htcondor: {} }), "payload.htcondor.collector", "required for an htcondor payload"],
-    ["hostcert without hostkey", config({ command: { path: "/bin/true", args: [], env: {}, user: "u" } }, { hostcert: "-----BEGIN CERTIFICATE-----" }), "credentials.hostkey", "required with credentials.hostcert"],
+    ["hostcert without hostkey", config({ command: { path: "/bin/true", args: [], env: {}, user: "u", log_files: [] } }, { hostcert: "-----BEGIN CERTIFICATE-----" }), "credentials.hostkey", "required with credentials.hostcert"],
   ])("%s", (_n, c, path, message) => {
     const found = checkRules(c).find((p) => p.path === path);
     expect(found?.message).toContain(message);
@@ -28,11 +28,11 @@ describe("rules between keys", () => {
   });
 
   it("accepts a complete command payload", () => {
-    expect(checkRules(config({ command: { path: "/bin/true", args: [], env: {}, user: "u" } }))).toEqual([]);
+    expect(checkRules(config({ command: { path: "/bin/true", args: [], env: {}, user: "u", log_files: [] } }))).toEqual([]);
   });
 
   it("warns about the section of a payload type that is not chosen", () => {
-    const c = config({ command: { path: "/bin/true", args: [], env: {}, user: "u" }, dirac: { queue: "q", submit_pool: "p" } });
+    const c = config({ command: { path: "/bin/true", args: [], env: {}, user: "u", log_files: [] }, dirac: { queue: "q", submit_pool: "p" } });
     expect(checkRules(c)).toEqual([expect.objectContaining({ path: "payload.dirac", severity: "warning" })]);
   });
 });

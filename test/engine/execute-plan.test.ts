@@ -47,11 +47,28 @@ describe("executePlan", () => {
 
   it("a fatal stage failure skips the rest and ends with that stage's code", async () => {
     const ctx = makeContext();
-    const { deps, events } = harness((a) => (a.kind === "run-command" ? "exited with 3" : null));
+    const { deps, events } = harness((a) => (a.kind === "run-payload" ? "cannot open stdout" : null));
     const r = await executePlan(ctx, buildPlan(ctx), deps);
-    expect(r.outcome).toEqual({ code: 700, text: "Payload failed: exited with 3" });
+    expect(r.outcome).toEqual({ code: 700, text: "Payload failed: cannot open stdout" });
     expect(r.failedStages).toEqual(["payload"]);
     expect(events).toContain("apply finish power-off");
+  });
+
+  it.each([
+    [{ kind: "exited" as const, exitCode: 0 }, "200 Payload completed", "ok"],
+    [{ kind: "exited" as const, exitCode: 2 }, "700 Payload command exited with code 2", "failed"],
+    [{ kind: "stopped" as const, reason: "preempted" }, "100 Payload command stopped: preempted", "degraded"],
+  ])("the payload's end decides the message: %j", async (end, message, state) => {
+    const ctx = makeContext();
+    const { deps, events } = harness(() => null);
+    const apply = deps.apply;
+    deps.apply = async (actions, stage) => {
+      const out = await apply(actions, stage);
+      return out.map((r, i) => (actions[i]?.kind === "run-payload" ? { ...r, action: actions[i], payload: { end, exitCode: null, signal: null, durationMs: 1, ranAs: "me" } } : r));
+    };
+    const r = await executePlan(ctx, buildPlan(ctx), deps);
+    expect(r.shutdownMessage).toBe(message);
+    expect(events).toContain(`finish payload ${state}`);
   });
 
   it("a non-fatal stage failure degrades and goes on", async () => {

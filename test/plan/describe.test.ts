@@ -20,6 +20,21 @@ const ONE_OF_EACH: Record<ActionKind, Action> = {
     cwd: "/tmp",
     why: "apply cvmfs config",
   },
+  "run-payload": {
+    kind: "run-payload",
+    name: "command",
+    argv: ["/opt/payload.sh", "--fast"],
+    user: "vacpayload",
+    cwd: "/scratch/vacpayload",
+    env: { TOKEN },
+    secretEnv: ["TOKEN"],
+    stdoutPath: "/var/spool/joboutputs/payload.stdout",
+    stderrPath: "/var/spool/joboutputs/payload.stderr",
+    stopAt: 1_790_000_000,
+    killGraceSeconds: 30,
+    liveness: { paths: ["/var/spool/joboutputs/payload.stdout"], staleSeconds: 3600 },
+    why: "the payload",
+  },
   fetch: {
     kind: "fetch",
     url: "https://user:pa55word@example.org/x.tar",
@@ -41,6 +56,7 @@ const EXPECTED_FIRST: Record<ActionKind, string> = {
   mkdir: "mkdir /var/lib/vacuum-agent (mode 0755, owner root:root): agent state",
   "write-file": "write-file /etc/motd (mode 0644, 12 bytes): greeting",
   "run-command": `run-command sh -c 'echo '\\''hi'\\'' && cvmfs_config setup': apply cvmfs config`,
+  "run-payload": "run-payload command: /opt/payload.sh --fast: the payload",
   fetch: "fetch https://<redacted>@example.org/x.tar -> /opt/x.tar (mode 0600): payload tarball",
   "create-user": "create-user condor (system user, home /var/lib/condor, shell /usr/sbin/nologin, groups docker): payload user",
   mount: "mount -t ext4 -o rw,noatime /dev/vdb /scratch: scratch disk",
@@ -56,7 +72,7 @@ describe("describeAction", () => {
   it.each(Object.entries(ONE_OF_EACH))("%s", (kind, action) => {
     const lines = describeAction(action);
     expect(lines[0]).toBe(EXPECTED_FIRST[kind as ActionKind]);
-    const machineWide = !["mkdir", "write-file", "fetch", "run-command"].includes(kind);
+    const machineWide = !["mkdir", "write-file", "fetch", "run-command", "run-payload"].includes(kind);
     expect(lines.includes(MACHINE_WIDE_LINE)).toBe(machineWide);
     const json = actionToJson(action);
     expect(json.kind).toBe(kind);

@@ -25,11 +25,11 @@ export function makeContext(o: ContextOverrides = {}): Context {
     version: 1,
     identity: { ...c.identity },
     mjf: { ...c.mjf },
-    lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, ...c.lifecycle },
+    lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, kill_grace_seconds: 60, ...c.lifecycle },
     host: {},
     cvmfs: {},
     credentials: { ca_dir: "/etc/grid-security/certificates", ...c.credentials },
-    payload: { type: "command", command: { path: "/bin/true", args: [], env: {}, user: "vacpayload" }, ...c.payload },
+    payload: { type: "command", command: { path: "/bin/true", args: [], env: {}, user: "vacpayload", log_files: [] }, ...c.payload },
     options: {},
   };
   return {

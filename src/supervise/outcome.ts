@@ -1,0 +1,35 @@
+// How the payload's end becomes the vacuum shutdown code (README "Shutdown codes"). The payload's
+// own valid message wins when it ended by itself; otherwise:
+//   exit 0 -> 200; exit N -> 700; killed by a signal we did not send -> 700;
+//   stopped at the deadline -> 100 (the host's limit, no back-off); stop request (SIGTERM/SIGINT to
+//   the agent, ACPI power button, preemption notice) -> 100; no progress -> 700;
+//   could not start (missing or non-executable program) -> 600 (the template names a bad payload).
+
+import type { ShutdownCode } from "../contract/codes.ts";
+import type { Outcome } from "../stages/finish.ts";
+import type { PayloadResult } from "./payload-process.ts";
+
+const CODES: ReadonlySet<number> = new Set([100, 200, 300, 400, 500, 600, 700]);
+
+export function payloadOutcome(name: string, r: PayloadResult): Outcome {
+  const e = r.end;
+  if (r.ownMessage && (e.kind === "exited" || e.kind === "signaled")) {
+    const code = Number(r.ownMessage.slice(0, 3));
+    if (CODES.has(code)) return { code: code as ShutdownCode, text: r.ownMessage.slice(4) };
+  }
+  const minutes = (s: number) => (s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`);
+  switch (e.kind) {
+    case "exited":
+      return e.exitCode === 0 ? { code: 200, text: "Payload completed" } : { code: 700, text: `Payload ${name} exited with code ${e.exitCode}` };
+    case "signaled":
+      return { code: 700, text: `Payload ${name} was killed by ${e.signal}` };
+    case "deadline":
+      return { code: 100, text: `Payload ${name} stopped at the VM's deadline (${new Date(e.at * 1000).toISOString().replace(".000Z", "Z")})` };
+    case "stopped":
+      return { code: 100, text: `Payload ${name} stopped: ${e.reason}` };
+    case "stalled":
+      return { code: 700, text: `Payload ${name} made no progress for ${minutes(e.staleSeconds)}` };
+    case "failed-to-start":
+      return { code: 600, text: `Payload ${name} could not start: ${e.error}` };
+  }
+}

@@ -1,0 +1,174 @@
+// The payload as a supervised child process: output to files, its own process group, stopped
+// (SIGTERM to the group, SIGKILL after a grace) at the deadline, on a stop request (a signal to the
+// agent, a preemption notice) or when it makes no progress. Children that ignore SIGTERM die with
+// the group's SIGKILL; children left behind by a payload that exited are ended the same way.
+
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import { SHUTDOWN_MESSAGE_PATTERN } from "../contract/codes.ts";
+import type { CommandOverrides } from "../exec/commands.ts";
+import { ensureParentDirsSync } from "../exec/atomic-write.ts";
+import { rootedPath } from "../exec/rooted.ts";
+import { prepare } from "../exec/runner.ts";
+import { findUser } from "../exec/accounts.ts";
+import type { RunPayloadAction } from "../plan/actions.ts";
+import { dirname } from "node:path";
+
+export interface PayloadControl {
+  /** Aborted when the agent must stop the payload; `reason` (a string) says why. */
+  stop: AbortSignal;
+  /** The current effective deadline in Unix seconds, or null; it may move earlier while running. */
+  stopAt(): number | null;
+}
+
+export type PayloadEnd =
+  | { kind: "exited"; exitCode: number }
+  | { kind: "signaled"; signal: string }
+  | { kind: "deadline"; at: number }
+  | { kind: "stopped"; reason: string }
+  | { kind: "stalled"; staleSeconds: number }
+  | { kind: "failed-to-start"; error: string };
+
+export interface PayloadResult {
+  end: PayloadEnd;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  ranAs: string;
+  note?: string;
+  /** A valid `NNN text` line the payload wrote to its message file. */
+  ownMessage?: string;
+}
+
+export interface PayloadOptions {
+  root: string | null;
+  privileged?: boolean;
+  commands?: CommandOverrides;
+  control?: PayloadControl;
+  /** Milliseconds clock; Date.now by default. */
+  now?: () => number;
+  /** How often deadlines, stop requests and liveness are checked. */
+  pollMs?: number;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promise<PayloadResult> {
+  const now = o.now ?? Date.now;
+  const pollMs = o.pollMs ?? 1000;
+  const at = (p: string) => rootedPath(o.root, p);
+  const started = now();
+  // Under --root the payload user was only recorded, and its files live under DIR (as run-command).
+  const user = a.user !== undefined && o.root !== null && !findUser(o.root, a.user) ? undefined : a.user;
+  const program = a.argv[0] !== undefined && o.root !== null && a.argv[0].startsWith("/") && existsSync(at(a.argv[0])) ? at(a.argv[0]) : a.argv[0];
+  const argv = program === undefined ? a.argv : [program, ...a.argv.slice(1)];
+  const env = { ...a.env };
+  if (a.messageFile) env.VACUUM_SHUTDOWN_MESSAGE_FILE = at(a.messageFile);
+
+  let prepared;
+  let out: number | undefined;
+  let err: number | undefined;
+  try {
+    prepared = prepare(argv, { ...(user !== undefined ? { user } : {}), env, ...(o.privileged !== undefined ? { privileged: o.privileged } : {}), ...(o.commands ? { commands: o.commands } : {}) });
+    for (const p of [a.stdoutPath, a.stderrPath]) ensureParentDirsSync(dirname(at(p)));
+    out = openSync(at(a.stdoutPath), "a", 0o644);
+    err = a.stderrPath === a.stdoutPath ? out : openSync(at(a.stderrPath), "a", 0o644);
+  } catch (e) {
+    return { end: { kind: "failed-to-start", error: (e as Error).message }, exitCode: null, signal: null, durationMs: now() - started, ranAs: "nobody" };
+  }
+  const rootNote = a.user !== undefined && user === undefined ? `not run as ${a.user}: that user exists only as a recorded create-user (--root)` : undefined;
+
+  const child = spawn(prepared.argv[0]!, prepared.argv.slice(1), {
+    cwd: a.cwd ? at(a.cwd) : undefined,
+    env: prepared.env,
+    detached: true, // its own process group: signals reach every child it starts
+    stdio: ["ignore", out, err],
+  });
+  closeSync(out);
+  if (err !== out) closeSync(err);
+
+  const exited = new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
+    child.once("error", (e) => resolve({ code: null, signal: null, error: e.message }));
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  let done: { code: number | null; signal: string | null; error?: string } | null = null;
+  void exited.then((r) => (done = r));
+
+  // Liveness: the newest growth of any watched file.
+  const sizes = new Map<string, number>();
+  let lastGrowth = now();
+  const grew = (): boolean => {
+    let any = false;
+    for (const p of a.liveness?.paths ?? []) {
+      let size = -1;
+      try {
+        size = statSync(at(p)).size;
+      } catch {
+        // not there yet
+      }
+      if (size !== (sizes.get(p) ?? -1)) any = true;
+      sizes.set(p, size);
+    }
+    return any;
+  };
+  grew();
+
+  let end: PayloadEnd | null = null;
+  while (done === null) {
+    await Promise.race([exited, sleep(pollMs)]);
+    if (done !== null) break;
+    const t = now();
+    const stopAt = o.control?.stopAt() ?? a.stopAt;
+    if (a.liveness && grew()) lastGrowth = t;
+    if (o.control?.stop.aborted) end = { kind: "stopped", reason: String(o.control.stop.reason ?? "stop requested") };
+    else if (stopAt !== null && t / 1000 >= stopAt) end = { kind: "deadline", at: stopAt };
+    else if (a.liveness && t - lastGrowth >= a.liveness.staleSeconds * 1000) end = { kind: "stalled", staleSeconds: a.liveness.staleSeconds };
+    if (end && child.pid !== undefined) {
+      signalGroup(child.pid, "SIGTERM");
+      const graceEnd = now() + a.killGraceSeconds * 1000;
+      while (done === null && now() < graceEnd) await Promise.race([exited, sleep(Math.min(pollMs, 200))]);
+      signalGroup(child.pid, "SIGKILL");
+      await exited;
+      break;
+    }
+  }
+  const r = (done ?? (await exited)) as { code: number | null; signal: string | null; error?: string };
+  // Whatever the payload left running in its group goes with it.
+  if (child.pid !== undefined && signalGroup(child.pid, "SIGTERM")) {
+    await sleep(200);
+    signalGroup(child.pid, "SIGKILL");
+  }
+  if (!end) {
+    if (r.error) end = { kind: "failed-to-start", error: r.error };
+    else if (r.code !== null) end = { kind: "exited", exitCode: r.code };
+    else end = { kind: "signaled", signal: r.signal ?? "unknown" };
+  }
+  let ownMessage: string | undefined;
+  if (a.messageFile) {
+    try {
+      const line = readFileSync(at(a.messageFile), "utf8").split("\n")[0]!.trim();
+      if (SHUTDOWN_MESSAGE_PATTERN.test(line)) ownMessage = line.slice(0, 200);
+    } catch {
+      // none written
+    }
+  }
+  const note = [prepared.note, rootNote].filter(Boolean).join("; ") || undefined;
+  return {
+    end,
+    exitCode: r.code,
+    signal: r.signal,
+    durationMs: now() - started,
+    ranAs: user === undefined && a.user !== undefined ? prepared.ranAs : prepared.ranAs,
+    ...(note ? { note } : {}),
+    ...(ownMessage ? { ownMessage } : {}),
+  };
+}
