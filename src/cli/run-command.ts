@@ -11,10 +11,17 @@ import { buildPlan } from "../plan/plan.ts";
 import { createLogger } from "../status/log.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { createStatusWriter } from "../status/status-file.ts";
+import { createSupervisor } from "../supervise/supervisor.ts";
 import { VERSION } from "../version.ts";
 import { EXIT } from "./help.ts";
 import type { Options } from "./options.ts";
 import { planJson, planText } from "./print-plan.ts";
+
+/**
+ * SIGTERM-to-SIGKILL grace for a payload once the agent was told to stop: Vac destroys the VM 30 s
+ * after the power button, and the 100 message must be uploaded within 20 s.
+ */
+const STOP_GRACE_SECONDS = 8;
 
 export async function runCommand(o: Options): Promise<number> {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
@@ -51,7 +58,9 @@ export async function runCommand(o: Options): Promise<number> {
     { agentVersion: VERSION, stages: [...plan.stages.map((s) => s.stage.id), "finish"], dryRun: false, startedAt: new Date(ctx.startedAt * 1000), problems: plan.problems.map((p) => ({ ...p, message: redact(p.message) })) },
     { onWriteError: (err) => log.warn(`cannot write status.json: ${err.message}`) },
   );
-  const executor = createExecutor({ root: o.root, log, machineActionLog: AGENT_PATHS.machineActions, ...stubCommands(o.root) });
+  const supervisor = createSupervisor({ stopAt: ctx.deadline.effective, log, stopGraceSeconds: STOP_GRACE_SECONDS, signals: true });
+  await supervisor.start();
+  const executor = createExecutor({ root: o.root, log, machineActionLog: AGENT_PATHS.machineActions, payloadControl: supervisor.control, ...stubCommands(o.root) });
   const result = await executePlan(ctx, plan, {
     apply: (actions, stageId) => executor.apply(actions, stageId),
     stageStarted: (id) => {
@@ -66,6 +75,8 @@ export async function runCommand(o: Options): Promise<number> {
       status.finish({ state: r.outcome.code === 200 || r.outcome.code === 100 ? "done" : "failed", shutdownMessage: r.shutdownMessage });
       log.info(`finished: ${r.shutdownMessage}`);
     },
+    beforeFinish: () => supervisor.stop(),
+    stopRequested: () => supervisor.stopRequested(),
     log,
     now: Date.now,
   });

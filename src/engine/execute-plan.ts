@@ -22,10 +22,14 @@ export interface EngineDeps {
   apply(actions: Plan["finish"], stageId: string): Promise<ActionResultLike[]>;
   stageStarted(id: string): void;
   stageFinished(id: string, state: "ok" | "failed" | "skipped" | "degraded", detail: { error?: string; reason?: string; durationMs?: number }): void;
+  /** Called after the last stage, before the finish: background services stop here. */
+  beforeFinish?(): Promise<void>;
   /** Called once the shutdown_message is written and before the power-off: the last chance to save state. */
   beforePowerOff(result: RunResult): void;
   log: { info(msg: string, fields?: Record<string, unknown>): void; warn(msg: string, fields?: Record<string, unknown>): void; error(msg: string, fields?: Record<string, unknown>): void };
   now: () => number;
+  /** A stop request (signal, preemption) that arrived before a stage started: skip it, end with 100. */
+  stopRequested?: () => string | null;
 }
 
 export interface RunResult {
@@ -43,8 +47,10 @@ export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): P
   const degradedStages: string[] = [];
   for (const { stage, skipped, actions } of plan.stages) {
     deps.stageStarted(stage.id);
+    const stopReason = outcome === null ? (deps.stopRequested?.() ?? null) : null;
+    if (stopReason !== null) outcome = { code: 100, text: `Stopped before ${stage.id}: ${stopReason}` };
     if (skipped !== null || outcome !== null) {
-      const reason = skipped ?? "an earlier stage failed";
+      const reason = skipped ?? (stopReason !== null ? `stop requested: ${stopReason}` : "an earlier stage failed");
       deps.log.info(`stage ${stage.id}: skipped (${reason})`);
       deps.stageFinished(stage.id, "skipped", { reason, durationMs: 0 });
       continue;
@@ -93,6 +99,11 @@ export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): P
   const final = outcome ?? payloadSucceeded ?? SUCCESS;
   const message = shutdownMessage(final.code, final.text);
   deps.log.info(`finishing: ${message}`);
+  try {
+    await deps.beforeFinish?.();
+  } catch (err) {
+    deps.log.warn(`before finish: ${(err as Error).message}`);
+  }
   deps.stageStarted("finish");
   const t0 = deps.now();
   const finish = planFinish(ctx, final);

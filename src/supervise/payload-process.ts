@@ -19,6 +19,8 @@ export interface PayloadControl {
   stop: AbortSignal;
   /** The current effective deadline in Unix seconds, or null; it may move earlier while running. */
   stopAt(): number | null;
+  /** A shorter SIGTERM-to-SIGKILL grace once a stop was requested (the host waits 30 s at most). */
+  graceSeconds?(): number | null;
 }
 
 export type PayloadEnd =
@@ -134,7 +136,8 @@ export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promis
     else if (a.liveness && t - lastGrowth >= a.liveness.staleSeconds * 1000) end = { kind: "stalled", staleSeconds: a.liveness.staleSeconds };
     if (end && child.pid !== undefined) {
       signalGroup(child.pid, "SIGTERM");
-      const graceEnd = now() + a.killGraceSeconds * 1000;
+      const grace = Math.min(a.killGraceSeconds, o.control?.graceSeconds?.() ?? a.killGraceSeconds);
+      const graceEnd = now() + grace * 1000;
       while (done === null && now() < graceEnd) await Promise.race([exited, sleep(Math.min(pollMs, 200))]);
       signalGroup(child.pid, "SIGKILL");
       await exited;
