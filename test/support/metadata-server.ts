@@ -10,8 +10,17 @@ export type MetadataVariant = "openstack" | "ec2" | "vac" | "gce" | "html" | "er
 
 export interface MetadataServerOptions {
   variant: MetadataVariant;
-  /** ec2 only: "required" answers 401 to any GET without a valid token (default "optional"). */
-  imdsv2?: "required" | "optional";
+  /**
+   * ec2 only: "required" answers 401 to any GET without a valid token (default "optional");
+   * "unavailable" answers the token PUT with 501, as Vac does, so clients fall back to IMDSv1.
+   */
+  imdsv2?: "required" | "optional" | "unavailable";
+  /** ec2 only: tokens expire after this many ms instead of their requested TTL (refresh tests). */
+  tokenLifetimeMs?: number;
+  /** ec2 only: the spot interruption notice served at /latest/meta-data/spot/instance-action (404 when absent). */
+  spotInstanceAction?: { action: string; time: string } | string | null;
+  /** gce only: what /computeMetadata/v1/instance/preempted answers (TRUE/FALSE); default false. */
+  preempted?: boolean;
   /** The user_data served; null = none (404). Default a small shell script. */
   userData?: string | Uint8Array | null;
   uuid?: string;
@@ -37,6 +46,11 @@ export interface MetadataServer {
   requests: LoggedRequest[];
   /** True once the server accepts connections (after downForMs). */
   isUp(): boolean;
+  /**
+   * Announces (or withdraws, with null/false) a preemption while the server runs: the ec2 spot
+   * instance-action document (or raw body), the gce preempted flag.
+   */
+  setPreemption(notice: { action: string; time: string } | string | boolean | null): void;
   close(): Promise<void>;
 }
 
@@ -52,7 +66,13 @@ const PORTAL = "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body>
 const notFound = (): Reply => ({ status: 404, body: HTML_404, type: "text/html" });
 const ok = (body: string | Uint8Array, type = "text/plain"): Reply => ({ status: 200, body, type });
 
-function variantHandler(opts: MetadataServerOptions): (req: IncomingMessage) => Reply {
+/** What can change while the server runs. */
+interface LiveState {
+  spotInstanceAction: { action: string; time: string } | string | null;
+  preempted: boolean;
+}
+
+function variantHandler(opts: MetadataServerOptions, live: LiveState): (req: IncomingMessage) => Reply {
   const userData = opts.userData === undefined ? DEFAULT_USER_DATA : opts.userData;
   const uuid = opts.uuid ?? randomUUID();
   const hostname = opts.hostname ?? "vm-01.example.org";
@@ -78,21 +98,29 @@ function variantHandler(opts: MetadataServerOptions): (req: IncomingMessage) => 
       };
     }
     case "ec2": {
-      const tokens = new Set<string>();
+      // token -> expiry (ms since the epoch)
+      const tokens = new Map<string, number>();
       const instanceId = opts.uuid ?? `i-${randomBytes(8).toString("hex")}`;
+      const valid = (token: string) => (tokens.get(token) ?? 0) > Date.now();
       return (req) => {
         const path = pathOf(req);
         if (path === "/latest/api/token") {
+          if (opts.imdsv2 === "unavailable") return { status: 501, body: HTML_501, type: "text/html" };
           if (req.method !== "PUT") return { status: 405, body: "" };
           const ttl = Number(req.headers["x-aws-ec2-metadata-token-ttl-seconds"]);
           if (!Number.isInteger(ttl) || ttl < 1 || ttl > 21600) return { status: 400, body: "" };
           const token = randomBytes(42).toString("base64");
-          tokens.add(token);
+          tokens.set(token, Date.now() + (opts.tokenLifetimeMs ?? ttl * 1000));
           return ok(token);
         }
         if (req.method !== "GET") return { status: 405, body: "" };
         const token = req.headers["x-aws-ec2-metadata-token"];
-        if (typeof token === "string" ? !tokens.has(token) : opts.imdsv2 === "required") return { status: 401, body: "" };
+        if (typeof token === "string" ? !valid(token) : opts.imdsv2 === "required") return { status: 401, body: "" };
+        if (path === "/latest/meta-data/spot/instance-action") {
+          const notice = live.spotInstanceAction;
+          if (notice === null) return notFound();
+          return ok(typeof notice === "string" ? notice : JSON.stringify(notice), "text/plain");
+        }
         if (path === "/latest/user-data") return userData === null ? notFound() : ok(userData, "application/octet-stream");
         if (path === "/latest/meta-data" || path === "/latest/meta-data/") return ok("ami-id\nhostname\ninstance-id\nlocal-hostname\n");
         if (path === "/latest/meta-data/instance-id") return ok(instanceId);
@@ -135,6 +163,7 @@ function variantHandler(opts: MetadataServerOptions): (req: IncomingMessage) => 
         if (path === "/computeMetadata/v1/instance/attributes/user-data") return reply(userData);
         if (path === "/computeMetadata/v1/instance/id") return reply(id);
         if (path === "/computeMetadata/v1/instance/hostname") return reply(hostname);
+        if (path === "/computeMetadata/v1/instance/preempted") return reply(live.preempted ? "TRUE" : "FALSE");
         const attr = /^\/computeMetadata\/v1\/instance\/attributes\/([a-z0-9_-]+)$/.exec(path);
         if (attr) return reply(attrs[attr[1]!]);
         return { status: 404, body: "", headers: flavor };
@@ -146,7 +175,8 @@ function variantHandler(opts: MetadataServerOptions): (req: IncomingMessage) => 
 const pathOf = (req: IncomingMessage) => (req.url ?? "/").split("?")[0]!;
 
 export async function startMetadataServer(opts: MetadataServerOptions): Promise<MetadataServer> {
-  const handle = variantHandler(opts);
+  const live: LiveState = { spotInstanceAction: opts.spotInstanceAction ?? null, preempted: opts.preempted ?? false };
+  const handle = variantHandler(opts, live);
   const requests: LoggedRequest[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
@@ -190,6 +220,13 @@ export async function startMetadataServer(opts: MetadataServerOptions): Promise<
     url: `http://127.0.0.1:${port}`,
     requests,
     isUp: () => up,
+    setPreemption: (notice) => {
+      if (typeof notice === "boolean") live.preempted = notice;
+      else if (notice === null) {
+        live.spotInstanceAction = null;
+        live.preempted = false;
+      } else live.spotInstanceAction = notice;
+    },
     close: async () => {
       closed = true;
       clearTimeout(timer);
