@@ -80,7 +80,16 @@ export async function runWatchdog(argv: readonly string[], deps: WatchdogDeps = 
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const chunkMs = deps.chunkMs ?? 10_000;
-  const disarmPath = rootedPath(a.root, WATCHDOG_PATHS.disarm);
+  const disarmPath = a.root === null ? WATCHDOG_PATHS.disarm : posix.join(a.root, WATCHDOG_PATHS.disarm);
+  // A path that cannot even be resolved (a symlink loop under --root) counts as "not disarmed":
+  // the watchdog must fail towards powering off.
+  const disarmed = (): boolean => {
+    try {
+      return existsSync(rootedPath(a.root, WATCHDOG_PATHS.disarm));
+    } catch {
+      return false;
+    }
+  };
 
   const terminated = new AbortController();
   let firing = false;
@@ -96,7 +105,7 @@ export async function runWatchdog(argv: readonly string[], deps: WatchdogDeps = 
         log("SIGTERM: disarmed, exiting without powering off");
         return 0;
       }
-      if (existsSync(disarmPath)) {
+      if (disarmed()) {
         log(`${disarmPath} exists: disarmed, exiting without powering off`);
         return 0;
       }
