@@ -75,9 +75,11 @@ export function createHeartbeat(o: HeartbeatOptions): Heartbeat {
   const clearTimer = o.clearTimer ?? ((h: TimerHandle) => clearTimeout(h as ReturnType<typeof setTimeout>));
   const random = o.random ?? Math.random;
   const writeLocal = o.writeLocal ?? ((path: string, data: Uint8Array) => atomicWrite(path, data, { mode: 0o644 }));
-  const periodMs = Math.max(1, o.periodSeconds) * 1000;
+  // A period that is not a positive number would beat in a tight loop or never; use the maximum.
+  const periodSeconds = Number.isFinite(o.periodSeconds) && o.periodSeconds > 0 ? Math.max(1, o.periodSeconds) : 300;
+  const periodMs = periodSeconds * 1000;
   const jitter = Math.min(0.5, Math.max(0, o.jitterFraction ?? 0.1));
-  const retrySoonMs = (o.retrySoonSeconds ?? Math.min(30, o.periodSeconds / 4)) * 1000;
+  const retrySoonMs = (o.retrySoonSeconds ?? Math.min(30, periodSeconds / 4)) * 1000;
 
   const safe = (name: string): string => {
     if (isFlatName(name)) return name;
@@ -139,7 +141,7 @@ export function createHeartbeat(o: HeartbeatOptions): Heartbeat {
     }
     if (failure === null) {
       if (s.consecutiveFailures > 0) o.log.info(`heartbeat upload to ${target.where} works again after ${s.consecutiveFailures} failed beat(s)`);
-      else if (s.lastUploadAt === null) o.log.info(`heartbeat uploaded to ${target.where}, next every ${o.periodSeconds} s at most`);
+      else if (s.lastUploadAt === null) o.log.info(`heartbeat uploaded to ${target.where}, next every ${periodSeconds} s at most`);
       s.consecutiveFailures = 0;
       s.lastUploadAt = now();
       return true;

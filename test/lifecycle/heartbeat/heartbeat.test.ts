@@ -279,3 +279,28 @@ describe("heartbeats to real receivers", () => {
     await hb.stop();
   });
 });
+
+describe("createHeartbeat with a bad period", () => {
+  it.each([[0], [-1], [Number.NaN]])("period %s falls back to 300 s instead of a tight loop", async (period) => {
+    const clock = fakeClock();
+    const calls: number[] = [];
+    const hb = createHeartbeat({
+      spoolDir: "/nonexistent",
+      joboutputs: null,
+      file: "heartbeat",
+      periodSeconds: period,
+      jitterFraction: 0,
+      perRequestTimeoutMs: 1000,
+      now: clock.now,
+      setTimer: clock.setTimer,
+      clearTimer: clock.clearTimer,
+      readProc: PROC,
+      writeLocal: async () => void calls.push(clock.now()),
+      log: recordLog(),
+    });
+    await hb.start();
+    await clock.advance(600_000);
+    await hb.stop();
+    expect(gaps(calls)).toEqual([300_000, 300_000]);
+  });
+});
