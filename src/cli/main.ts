@@ -6,6 +6,8 @@ import { parseOptions, UsageError, type Options } from "./options.ts";
 import { versionLine } from "../version.ts";
 
 export async function main(argv: string[]): Promise<number> {
+  // Hidden: the watchdog process the agent starts for itself (src/supervise/watchdog.ts).
+  if (argv[0] === "watchdog") return (await import("../supervise/watchdog.ts")).runWatchdog(argv);
   let options: Options;
   try {
     options = parseOptions(argv);

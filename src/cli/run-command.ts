@@ -12,6 +12,7 @@ import { createLogger } from "../status/log.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { createStatusWriter } from "../status/status-file.ts";
 import { createSupervisor } from "../supervise/supervisor.ts";
+import { disarmWatchdog, type SpawnedWatchdog } from "../supervise/watchdog-spawn.ts";
 import { VERSION } from "../version.ts";
 import { EXIT } from "./help.ts";
 import type { Options } from "./options.ts";
@@ -58,9 +59,10 @@ export async function runCommand(o: Options): Promise<number> {
     { agentVersion: VERSION, stages: [...plan.stages.map((s) => s.stage.id), "finish"], dryRun: false, startedAt: new Date(ctx.startedAt * 1000), problems: plan.problems.map((p) => ({ ...p, message: redact(p.message) })) },
     { onWriteError: (err) => log.warn(`cannot write status.json: ${err.message}`) },
   );
+  let watchdog: SpawnedWatchdog | undefined;
   const supervisor = createSupervisor({ stopAt: ctx.deadline.effective, log, stopGraceSeconds: STOP_GRACE_SECONDS, signals: true });
   await supervisor.start();
-  const executor = createExecutor({ root: o.root, log, machineActionLog: AGENT_PATHS.machineActions, payloadControl: supervisor.control, ...stubCommands(o.root) });
+  const executor = createExecutor({ root: o.root, log, machineActionLog: AGENT_PATHS.machineActions, payloadControl: supervisor.control, onWatchdog: (w) => (watchdog = w), ...stubCommands(o.root) });
   const result = await executePlan(ctx, plan, {
     apply: (actions, stageId) => executor.apply(actions, stageId),
     stageStarted: (id) => {
@@ -71,7 +73,10 @@ export async function runCommand(o: Options): Promise<number> {
       status.stageFinished(id, state, detail);
       log.event("stage-finish", { stage: id, state, ...detail });
     },
-    beforePowerOff: (r) => {
+    beforePowerOff: async (r) => {
+      // Under --root the power-off is only recorded: the watchdog must not record a second one later.
+      // On a VM it stays armed, in case the power-off below fails.
+      if (o.root !== null && watchdog) await disarmWatchdog(o.root, watchdog, { log });
       status.finish({ state: r.outcome.code === 200 || r.outcome.code === 100 ? "done" : "failed", shutdownMessage: r.shutdownMessage });
       log.info(`finished: ${r.shutdownMessage}`);
     },

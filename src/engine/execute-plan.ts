@@ -25,7 +25,7 @@ export interface EngineDeps {
   /** Called after the last stage, before the finish: background services stop here. */
   beforeFinish?(): Promise<void>;
   /** Called once the shutdown_message is written and before the power-off: the last chance to save state. */
-  beforePowerOff(result: RunResult): void;
+  beforePowerOff(result: RunResult): void | Promise<void>;
   log: { info(msg: string, fields?: Record<string, unknown>): void; warn(msg: string, fields?: Record<string, unknown>): void; error(msg: string, fields?: Record<string, unknown>): void };
   now: () => number;
   /** A stop request (signal, preemption) that arrived before a stage started: skip it, end with 100. */
@@ -113,7 +113,11 @@ export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): P
   let finishFailed = finishResults.find((r) => !r.ok);
   deps.stageFinished("finish", finishFailed ? "failed" : "ok", { durationMs: deps.now() - t0, ...(finishFailed ? { error: finishFailed.error ?? "failed" } : {}) });
   const result: RunResult = { outcome: final, shutdownMessage: message, failedStages, degradedStages, finishOk: !finishFailed };
-  deps.beforePowerOff(result);
+  try {
+    await deps.beforePowerOff(result);
+  } catch (err) {
+    deps.log.warn(`before power-off: ${(err as Error).message}`);
+  }
   if (powerOff.length > 0) {
     // Whatever failed before, the VM must still power off (a reboot would end it on Vac too, but
     // leaves no trace of why).

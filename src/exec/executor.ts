@@ -17,6 +17,8 @@ import { findUser, resolveOwner, type OwnerIds } from "./accounts.ts";
 import { atomicWrite, ensureDir, ensureParentDirsSync } from "./atomic-write.ts";
 import type { CommandOverrides } from "./commands.ts";
 import { rootedPath } from "./rooted.ts";
+import { watchdogArgv } from "../supervise/watchdog-args.ts";
+import { spawnWatchdog, type SpawnedWatchdog } from "../supervise/watchdog-spawn.ts";
 import { runPayload, type PayloadControl, type PayloadResult } from "../supervise/payload-process.ts";
 import { CommandError, runCommand, spawnDetached, type CommandResult, type RunCommand, type RunOptions, type SpawnDetached } from "./runner.ts";
 
@@ -50,6 +52,10 @@ export interface ExecutorOptions {
   commands?: CommandOverrides;
   /** Whether chown and user switching are possible; defaults to "running as uid 0". */
   privileged?: boolean;
+  /** The agent binary the watchdog runs as (`agent watchdog …`); process.execPath by default. */
+  agentExecutable?: string;
+  /** Told about a started watchdog, so a normal end under --root can disarm it. */
+  onWatchdog?: (w: SpawnedWatchdog) => void;
   /** Stop requests and the moving deadline for run-payload (the supervisor's side). */
   payloadControl?: PayloadControl;
   now?: () => Date;
@@ -83,6 +89,8 @@ function targetOf(a: Action): string {
     case "run-command":
     case "run-payload":
       return a.argv[0] ?? "";
+    case "start-watchdog":
+      return String(a.at);
     case "create-user":
       return a.name;
     case "mount":
@@ -216,6 +224,12 @@ export function createExecutor(o: ExecutorOptions): Executor {
         const r = await runPayload(a, { root, privileged, ...(commands ? { commands } : {}), ...(o.payloadControl ? { control: o.payloadControl } : {}) });
         const how = r.end.kind === "exited" ? `exit ${r.end.exitCode}` : r.end.kind;
         return { detail: joinNotes(`${how} after ${r.durationMs} ms, ran as ${r.ranAs}`, r.note), payload: r };
+      }
+      case "start-watchdog": {
+        const argv = watchdogArgv(o.agentExecutable ?? process.execPath, { at: a.at, root, spool: AGENT_PATHS.joboutputs, message: a.message });
+        const w = await spawnWatchdog(argv, { root, log: o.log, ...(commands ? { commands } : {}) });
+        o.onWatchdog?.(w);
+        return { detail: w.how === "systemd-run" ? `systemd unit ${w.unit}` : `pid ${w.pid}, detached` };
       }
       case "create-user": {
         if (findUser(root, a.name)) return { detail: `user ${a.name} already exists` };

@@ -123,6 +123,20 @@ export interface FirewallAction extends Base {
   rule: string[];
 }
 
+/**
+ * A process independent of the agent (own session, or its own systemd unit) that writes a
+ * shutdown_message if none exists and powers the VM off at `at`: an agent killed with SIGKILL, or
+ * hung, still ends the VM before the site destroys it. It runs under --root too (its power-off is
+ * then recorded), and is disarmed at a normal end under --root.
+ */
+export interface StartWatchdogAction extends Base {
+  kind: "start-watchdog";
+  /** Unix seconds. */
+  at: number;
+  /** The `NNN text` line it writes when the agent left none. */
+  message: string;
+}
+
 export interface PowerOffAction extends Base {
   kind: "power-off";
 }
@@ -138,6 +152,7 @@ export type Action =
   | SetHostnameAction
   | StartServiceAction
   | FirewallAction
+  | StartWatchdogAction
   | PowerOffAction;
 
 export type ActionKind = Action["kind"];

@@ -110,6 +110,8 @@ export function describeAction(a: Action): string[] {
       return [`firewall iptables ${shellQuote(a.rule)}: ${a.why}`, ...mw];
     case "power-off":
       return [`power-off: ${a.why}`, ...mw];
+    case "start-watchdog":
+      return [`start-watchdog at ${new Date(a.at * 1000).toISOString().replace(".000Z", "Z")}: ${a.why}`, `writes "${a.message}" if no shutdown_message exists, then powers off (recorded under --root)`];
     default: {
       const unknown: never = a;
       throw new Error(`no dry-run description for action ${JSON.stringify(unknown)}`);
@@ -149,6 +151,7 @@ export function actionToJson(a: Action): Record<string, unknown> {
     case "set-hostname":
     case "firewall":
     case "power-off":
+    case "start-watchdog":
       break;
     default: {
       const unknown: never = a;

@@ -6,5 +6,6 @@ import { layout } from "./layout.ts";
 import { mjfEnvironment } from "./mjf-environment.ts";
 import { payload } from "./payload.ts";
 import type { Stage } from "./stage.ts";
+import { watchdog } from "./watchdog.ts";
 
-export const STAGES: readonly Stage[] = [layout, contextRecordStage, hostname, mjfEnvironment, payload];
+export const STAGES: readonly Stage[] = [layout, watchdog, contextRecordStage, hostname, mjfEnvironment, payload];

@@ -1,7 +1,7 @@
 // Signals to the compiled agent while its payload runs: an ACPI power-button press reaches the
 // agent as SIGTERM; the payload is stopped and the VM ends with a 100 message within 20 s.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AGENT_BINARY, hasAgentBinary } from "./run-binary.ts";
@@ -43,4 +43,46 @@ describe.skipIf(!hasAgentBinary())("dist/agent signals", () => {
     expect(readFileSync(join(root, "var/spool/joboutputs/shutdown_message"), "utf8")).toBe(`100 Payload command stopped: ${sig} received (ACPI power button or host shutdown)`);
     expect(readFileSync(join(root, "var/lib/vacuum-agent/machine-actions.jsonl"), "utf8")).toContain('"power-off"');
   }, 30_000);
+});
+
+describe.skipIf(!hasAgentBinary())("dist/agent watchdog", () => {
+  it("an agent killed with SIGKILL: the watchdog still writes a 700 message and powers off before the deadline", async () => {
+    const root = tempDir();
+    const now = Math.floor(Date.now() / 1000);
+    const mf = join(root, "mf");
+    mkdirSync(mf);
+    // The deadline is 65 s away: the watchdog fires 60 s before it, i.e. about 10 s after the start.
+    writeFileSync(join(mf, "shutdowntime"), String(now + 65));
+    const ud = writeTemp(root, "ud", shellUserData([...COMMAND_DOC, "lifecycle.deadline_margin_seconds = 30", "payload.command.args[] = -c", "payload.command.args[] = echo started; sleep 120"]));
+    const child = spawn(AGENT_BINARY, ["run", "--root", root, "--user-data", ud, "--metadata-url", "none"], {
+      stdio: "ignore",
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", MACHINEFEATURES: mf },
+      detached: true,
+    });
+    const stdout = join(root, "var/spool/joboutputs/payload-stdout.log");
+    await waitFor(() => existsSync(stdout) && readFileSync(stdout, "utf8").includes("started"), 10_000);
+    // Kill the agent and its whole process group (the payload too): nothing of it survives.
+    process.kill(-child.pid!, "SIGKILL");
+    const records = join(root, "var/lib/vacuum-agent/machine-actions.jsonl");
+    await waitFor(() => existsSync(records) && readFileSync(records, "utf8").includes('"stage":"watchdog"'), 25_000);
+    expect(Date.now() / 1000).toBeLessThan(now + 65);
+    expect(readFileSync(join(root, "var/spool/joboutputs/shutdown_message"), "utf8")).toBe("700 Agent did not finish before its deadline; the watchdog powered the VM off");
+    const powerOffs = readFileSync(records, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.action.kind === "power-off");
+    expect(powerOffs).toEqual([expect.objectContaining({ stage: "watchdog" })]);
+  }, 40_000);
+
+  it("a normal end under --root disarms the watchdog: one power-off only", async () => {
+    const root = tempDir();
+    const now = Math.floor(Date.now() / 1000);
+    const mf = join(root, "mf");
+    mkdirSync(mf);
+    writeFileSync(join(mf, "shutdowntime"), String(now + 72));
+    const ud = writeTemp(root, "ud", shellUserData([...COMMAND_DOC, "lifecycle.deadline_margin_seconds = 30", "payload.command.args[] = -c", "payload.command.args[] = true"]));
+    const child = spawn(AGENT_BINARY, ["run", "--root", root, "--user-data", ud, "--metadata-url", "none"], { stdio: "ignore", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", MACHINEFEATURES: mf } });
+    await new Promise((r) => child.on("close", r));
+    await new Promise((r) => setTimeout(r, 14_000)); // past the watchdog's time (start + 12 s)
+    const records = readFileSync(join(root, "var/lib/vacuum-agent/machine-actions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(records.filter((r) => r.action.kind === "power-off").map((r) => r.stage)).toEqual(["finish"]);
+    expect(readFileSync(join(root, "var/spool/joboutputs/shutdown_message"), "utf8")).toBe("200 Payload completed");
+  }, 40_000);
 });

@@ -20,7 +20,7 @@ function harness(fails: (a: Action, stage: string) => string | null) {
     },
     stageStarted: (id) => events.push(`start ${id}`),
     stageFinished: (id, state) => events.push(`finish ${id} ${state}`),
-    beforePowerOff: (r) => events.push(`before-power-off ${r.shutdownMessage}`),
+    beforePowerOff: (r) => void events.push(`before-power-off ${r.shutdownMessage}`),
     log: { info: () => {}, warn: () => {}, error: () => {} },
     now: () => 0,
   };
@@ -35,6 +35,7 @@ describe("executePlan", () => {
     expect(r.shutdownMessage).toBe("200 Payload completed");
     expect(events.filter((e) => !e.startsWith("apply ") || e.includes("finish"))).toEqual([
       "start layout", "finish layout ok",
+      "start watchdog", "finish watchdog skipped",
       "start context-record", "finish context-record ok",
       "start hostname", "finish hostname skipped",
       "start mjf-environment", "finish mjf-environment skipped",

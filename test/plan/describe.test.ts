@@ -50,6 +50,7 @@ const ONE_OF_EACH: Record<ActionKind, Action> = {
   "start-service": { kind: "start-service", name: "condor_master", argv: ["condor_master", "-f"], user: "condor", env: { A: "b" }, why: "payload" },
   firewall: { kind: "firewall", rule: ["-A", "OUTPUT", "-d", "169.254.169.254", "-j", "REJECT"], why: "hide metadata from the payload" },
   "power-off": { kind: "power-off", why: "the VM is done" },
+  "start-watchdog": { kind: "start-watchdog", at: 1_790_000_000, message: "700 Agent did not finish", why: "power off even if the agent dies" },
 };
 
 const EXPECTED_FIRST: Record<ActionKind, string> = {
@@ -64,6 +65,7 @@ const EXPECTED_FIRST: Record<ActionKind, string> = {
   "start-service": "start-service condor_master: condor_master -f: payload",
   firewall: "firewall iptables -A OUTPUT -d 169.254.169.254 -j REJECT: hide metadata from the payload",
   "power-off": "power-off: the VM is done",
+  "start-watchdog": "start-watchdog at 2026-09-21T14:13:20Z: power off even if the agent dies",
 };
 
 const MACHINE_WIDE_LINE = "machine-wide: recorded, not performed, under --root";
@@ -72,7 +74,7 @@ describe("describeAction", () => {
   it.each(Object.entries(ONE_OF_EACH))("%s", (kind, action) => {
     const lines = describeAction(action);
     expect(lines[0]).toBe(EXPECTED_FIRST[kind as ActionKind]);
-    const machineWide = !["mkdir", "write-file", "fetch", "run-command", "run-payload"].includes(kind);
+    const machineWide = !["mkdir", "write-file", "fetch", "run-command", "run-payload", "start-watchdog"].includes(kind);
     expect(lines.includes(MACHINE_WIDE_LINE)).toBe(machineWide);
     const json = actionToJson(action);
     expect(json.kind).toBe(kind);

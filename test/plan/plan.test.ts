@@ -9,6 +9,7 @@ describe("buildPlan", () => {
     expect(plan.refusal).toBeNull();
     expect(plan.stages.map((s) => [s.stage.id, s.skipped === null])).toEqual([
       ["layout", true],
+      ["watchdog", false],
       ["context-record", true],
       ["hostname", true],
       ["mjf-environment", false],

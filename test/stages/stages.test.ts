@@ -3,13 +3,14 @@ import { hostname } from "../../src/stages/hostname.ts";
 import { mjfEnvironment } from "../../src/stages/mjf-environment.ts";
 import { STAGES } from "../../src/stages/index.ts";
 import { planFinish } from "../../src/stages/finish.ts";
-import { makeContext } from "../support/context.ts";
+import { makeContext, T0 } from "../support/context.ts";
+import { watchdog, watchdogAt } from "../../src/stages/watchdog.ts";
 
 describe("stage list", () => {
   it("has unique ids in a fixed order", () => {
     const ids = STAGES.map((s) => s.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(["layout", "context-record", "hostname", "mjf-environment", "payload"]);
+    expect(ids).toEqual(["layout", "watchdog", "context-record", "hostname", "mjf-environment", "payload"]);
   });
 });
 
@@ -49,5 +50,23 @@ describe("finish", () => {
   it("does not power off when lifecycle.power_off is false", () => {
     const actions = planFinish(makeContext({ config: { lifecycle: { power_off: false } } }), { code: 200, text: "ok" });
     expect(actions.some((a) => a.kind === "power-off")).toBe(false);
+  });
+});
+
+describe("watchdog", () => {
+  it.each([
+    ["no deadline", null, true, "no deadline known"],
+    ["power_off false", T0 + 3600, false, "lifecycle.power_off is false"],
+    ["a deadline", T0 + 3600, true, null],
+  ])("%s", (_n, deadline, powerOff, reason) => {
+    const ctx = makeContext({ deadline: { deadline, effective: deadline }, config: { lifecycle: { power_off: powerOff } } });
+    expect(watchdog.skip(ctx)).toBe(reason);
+  });
+  it.each([
+    ["an hour ahead: a minute before it", T0 + 3600, T0 + 3540],
+    ["already passed: soon after the start", T0 - 100, T0 + 10],
+  ])("fires %s", (_n, deadline, at) => {
+    expect(watchdogAt(makeContext({ deadline: { deadline, effective: deadline } }))).toBe(at);
+    expect(watchdog.plan(makeContext({ deadline: { deadline, effective: deadline } }))[0]).toMatchObject({ kind: "start-watchdog", at, message: expect.stringMatching(/^700 /) });
   });
 });
