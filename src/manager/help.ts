@@ -1,0 +1,50 @@
+// The manager's command line, as operators and site admins rely on it. Stable: change only by adding.
+
+export const MANAGER_EXIT = {
+  ok: 0,
+  /** validate: Vac or Vcycle would reject or mishandle it; render/export: refused. */
+  failed: 1,
+  usage: 64,
+  internal: 70,
+} as const;
+
+export const MANAGER_HELP = `Usage:
+  manager validate FILE [--json]
+  manager render TEMPLATE|- [--set NAME=VALUE]... [--option X=VALUE]... [--file X=PATH]...
+                 [--proxy FILE] [--manager vac|vcycle] [--json]
+  manager export DEFINITION.json DIR [--json]
+  manager --version
+  manager --help
+
+validate checks a vacuum pipe (any JSON document with a top-level "machinetypes", or a FILE
+ending in .pipe: what a site admin checks before listing a pipe) the way Vac 03.00 and Vcycle
+03.00 read it, or a manager definition (with "pipes"): its schema, the pipes it would publish
+and its user_data templates. Every problem is printed with its path and what Vac and Vcycle do
+with it. Exit 1 when Vac or Vcycle would reject or mishandle it (a skipped type, an aborted
+cycle, a poisoned cache); exit 0 when both accept it, with a warning for anything risky.
+
+render prints TEMPLATE rendered exactly as Vac and Vcycle render user_data: the substitutions in
+their order, values inserted raw, options (user_data_option_X) and files (user_data_file_X:
+the file's contents), then every leftover ##user_data_[a-z,0-9,_]*## removed.
+  --set NAME=VALUE      url, site, space, machinetype, machine_hostname, manager_version,
+                        manager_hostname, machinefeatures_url, jobfeatures_url, joboutputs_url,
+                        root_image_url, heartbeat_machines_url, uuid
+  --option X=VALUE      user_data_option_X
+  --file X=PATH         user_data_file_X (fills ##user_data_file_X## and ##user_data_option_X##)
+  --proxy FILE          the proxy PEM for ##user_data_option_x509_proxy## (user_data_proxy = true)
+  --manager vac|vcycle  what that implementation fills by itself: vac adds a random uuid and the
+                        http://169.254.169.253 MJF URLs and never fills heartbeat_machines_url;
+                        vcycle never fills uuid and builds the MJF URLs from manager_hostname,
+                        space and machine_hostname
+  --json                print {"text", "problems"} instead of the text
+
+export writes DEFINITION's content as a static tree for any web server or CVMFS: DIR/pipes/<name>.pipe
+and DIR/user_data/<name>-<suffix>.template, into a temporary directory first and then renamed
+into place. It refuses an invalid definition (exit 1) and then leaves DIR untouched.
+
+Exit codes:
+  0   valid (maybe with warnings); rendered; exported
+  1   invalid: Vac or Vcycle would reject or mishandle it; render or export refused
+  64  command-line usage error
+  70  internal error
+`;

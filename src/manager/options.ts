@@ -1,0 +1,117 @@
+// argv -> one validated ManagerOptions object. Nothing after this reads process.argv.
+
+import { MANAGER_KINDS, type ManagerKind } from "./render-profile.ts";
+import { SUBSTITUTION_NAMES, type SubstitutionName } from "./substitution.ts";
+
+export type ManagerCommand = "validate" | "render" | "export" | "version" | "help";
+
+export interface ManagerOptions {
+  command: ManagerCommand;
+  json: boolean;
+  /** validate FILE, render TEMPLATE, export DEFINITION; "-" is standard input (validate, render). */
+  file: string | null;
+  /** export DIR. */
+  dir: string | null;
+  sets: Partial<Record<SubstitutionName, string>>;
+  options: Record<string, string>;
+  /** X -> the path of the file whose contents fill user_data_file_X. */
+  files: Record<string, string>;
+  proxy: string | null;
+  manager: ManagerKind | null;
+}
+
+export class UsageError extends Error {}
+
+const COMMANDS: readonly ManagerCommand[] = ["validate", "render", "export"];
+const VALUE_FLAGS = new Set(["--set", "--option", "--file", "--proxy", "--manager"]);
+const ALLOWED: Record<ManagerCommand, ReadonlySet<string>> = {
+  validate: new Set(["--json"]),
+  render: new Set(["--json", "--set", "--option", "--file", "--proxy", "--manager"]),
+  export: new Set(["--json"]),
+  version: new Set(),
+  help: new Set(),
+};
+/** --set takes the names a site fills; the proxy comes from --proxy FILE (a PEM on a command line leaks). */
+const SETTABLE = new Set<string>(SUBSTITUTION_NAMES.filter((n) => n !== "x509_proxy"));
+
+export function parseManagerOptions(argv: readonly string[]): ManagerOptions {
+  const o: ManagerOptions = { command: "help", json: false, file: null, dir: null, sets: {}, options: {}, files: {}, proxy: null, manager: null };
+  const seen: string[] = [];
+  const positional: string[] = [];
+  let command: ManagerCommand | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    if (arg === "--version") return { ...o, command: "version" };
+    if (arg === "--help" || arg === "-h") return { ...o, command: "help" };
+    let inline: string | undefined;
+    if (arg.startsWith("--") && arg.includes("=")) {
+      inline = arg.slice(arg.indexOf("=") + 1);
+      arg = arg.slice(0, arg.indexOf("="));
+    }
+    if (arg === "--json") {
+      seen.push(arg);
+      o.json = true;
+    } else if (VALUE_FLAGS.has(arg)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`${arg} needs a value`);
+      seen.push(arg);
+      flagValue(o, arg, value);
+    } else if (arg.startsWith("-") && arg !== "-") {
+      throw new UsageError(`unknown option ${arg}`);
+    } else if (command === null) {
+      if (!(COMMANDS as readonly string[]).includes(arg)) throw new UsageError(`unknown command ${JSON.stringify(arg)} (expected validate, render or export)`);
+      command = arg as ManagerCommand;
+    } else {
+      positional.push(arg);
+    }
+  }
+  if (command === null) {
+    if (seen.length) throw new UsageError("a command is needed: validate, render or export");
+    return o;
+  }
+  o.command = command;
+  for (const flag of seen) if (!ALLOWED[command].has(flag)) throw new UsageError(`${flag} does not apply to ${command}`);
+  const want = command === "export" ? 2 : 1;
+  const names = command === "export" ? "DEFINITION.json DIR" : command === "render" ? "TEMPLATE" : "FILE";
+  if (positional.length !== want) throw new UsageError(`${command} takes ${names}`);
+  o.file = positional[0]!;
+  if (command === "export") {
+    o.dir = positional[1]!;
+    if (o.file === "-") throw new UsageError("export reads DEFINITION.json from a file: its templates are relative to it");
+  }
+  return o;
+}
+
+function flagValue(o: ManagerOptions, flag: string, value: string): void {
+  const pair = (): [string, string] => {
+    const eq = value.indexOf("=");
+    if (eq <= 0) throw new UsageError(`${flag} ${value}: expected NAME=VALUE`);
+    return [value.slice(0, eq), value.slice(eq + 1)];
+  };
+  switch (flag) {
+    case "--set": {
+      const [name, v] = pair();
+      if (!SETTABLE.has(name)) throw new UsageError(`--set ${name}: not a substitution name (one of ${[...SETTABLE].join(", ")})`);
+      if (o.sets[name as SubstitutionName] !== undefined) throw new UsageError(`--set ${name} given twice`);
+      o.sets[name as SubstitutionName] = v;
+      return;
+    }
+    case "--option":
+    case "--file": {
+      const [name, v] = pair();
+      const table = flag === "--option" ? o.options : o.files;
+      if (Object.hasOwn(table, name)) throw new UsageError(`${flag} ${name} given twice`);
+      if (flag === "--file" && v === "") throw new UsageError(`--file ${name}: needs a PATH`);
+      Object.defineProperty(table, name, { value: v, enumerable: true, writable: true, configurable: true });
+      return;
+    }
+    case "--proxy":
+      if (value === "") throw new UsageError("--proxy needs a FILE");
+      o.proxy = value;
+      return;
+    case "--manager":
+      if (!(MANAGER_KINDS as readonly string[]).includes(value)) throw new UsageError(`--manager ${value}: expected vac or vcycle`);
+      o.manager = value as ManagerKind;
+      return;
+  }
+}
