@@ -10,6 +10,7 @@ import { actionToJson, describeAction } from "../plan/describe.ts";
 import type { Plan } from "../plan/plan.ts";
 import { shutdownMessage } from "../contract/codes.ts";
 import { versionLine } from "../version.ts";
+import { describeServices } from "../supervise/services.ts";
 
 const iso = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
 
@@ -63,6 +64,11 @@ export function planText(ctx: Context, plan: Plan): string {
   for (const p of plan.problems) line(`  ${formatProblem(p)}`);
   if (plan.problems.length === 0) line("  none");
   line();
+  if (!plan.refusal) {
+    line("While it runs");
+    for (const l of describeServices(ctx)) line(`  ${l}`);
+    line();
+  }
   line(plan.refusal ? "Plan: refused, the VM ends at once" : "Plan");
   plan.stages.forEach(({ stage, skipped, actions }, i) => {
     line(`  [${i + 1}] ${stage.id}: ${stage.title}${skipped ? `: skipped (${skipped})` : ""}`);
@@ -92,6 +98,7 @@ export function planJson(ctx: Context, plan: Plan): string {
     problems: plan.problems,
     refused: plan.refusal !== null,
     stages: plan.stages.map(({ stage, skipped, actions }) => ({ id: stage.id, title: stage.title, skipped, actions: actions.map(actionToJson) })),
+    services: plan.refusal ? [] : describeServices(ctx),
     finish: { shutdownMessage: shutdownMessage(plan.expected.code, plan.expected.text), actions: plan.finish.map(actionToJson) },
   };
   return redactValues(JSON.stringify(doc, null, 2) + "\n", ctx.secrets);

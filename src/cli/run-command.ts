@@ -12,6 +12,8 @@ import { createLogger } from "../status/log.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { createStatusWriter } from "../status/status-file.ts";
 import { createSupervisor } from "../supervise/supervisor.ts";
+import { addServices, clientCredentials } from "../supervise/services.ts";
+import { ensureParentDirsSync } from "../exec/atomic-write.ts";
 import { disarmWatchdog, type SpawnedWatchdog } from "../supervise/watchdog-spawn.ts";
 import { VERSION } from "../version.ts";
 import { EXIT } from "./help.ts";
@@ -23,6 +25,8 @@ import { planJson, planText } from "./print-plan.ts";
  * after the power button, and the 100 message must be uploaded within 20 s.
  */
 const STOP_GRACE_SECONDS = 8;
+/** The final upload's budget after a stop request: the 100 message is uploaded within 20 s. */
+const STOP_UPLOAD_BUDGET_MS = 10_000;
 
 export async function runCommand(o: Options): Promise<number> {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
@@ -61,8 +65,22 @@ export async function runCommand(o: Options): Promise<number> {
   );
   let watchdog: SpawnedWatchdog | undefined;
   const supervisor = createSupervisor({ stopAt: ctx.deadline.effective, log, stopGraceSeconds: STOP_GRACE_SECONDS, signals: true });
+  if (!plan.refusal) {
+    // The heartbeat writes into the spool from the first second, before the layout stage runs.
+    ensureParentDirsSync(path(AGENT_PATHS.joboutputs));
+    addServices(ctx, supervisor, log, o.metadataUrl);
+  }
   await supervisor.start();
-  const executor = createExecutor({ root: o.root, log, machineActionLog: AGENT_PATHS.machineActions, payloadControl: supervisor.control, onWatchdog: (w) => (watchdog = w), ...stubCommands(o.root) });
+  const executor = createExecutor({
+    root: o.root,
+    log,
+    machineActionLog: AGENT_PATHS.machineActions,
+    payloadControl: supervisor.control,
+    clientCredentials: clientCredentials(ctx),
+    uploadBudgetMs: () => (supervisor.stopRequested() !== null ? STOP_UPLOAD_BUDGET_MS : null),
+    onWatchdog: (w) => (watchdog = w),
+    ...stubCommands(o.root),
+  });
   const result = await executePlan(ctx, plan, {
     apply: (actions, stageId) => executor.apply(actions, stageId),
     stageStarted: (id) => {

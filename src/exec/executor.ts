@@ -10,7 +10,7 @@ import { appendFileSync, chownSync, existsSync, readFileSync, writeFileSync } fr
 import { posix } from "node:path";
 import type { HttpRequest, HttpResponse } from "../net/http-client.ts";
 import { isMachineWide, type Action, type Owner } from "../plan/actions.ts";
-import { actionToJson, describeAction, octal } from "../plan/describe.ts";
+import { actionToJson, describeAction, octal, redactSecrets } from "../plan/describe.ts";
 import type { LogSink } from "../status/log.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { findUser, resolveOwner, type OwnerIds } from "./accounts.ts";
@@ -18,6 +18,8 @@ import { atomicWrite, ensureDir, ensureParentDirsSync } from "./atomic-write.ts"
 import type { CommandOverrides } from "./commands.ts";
 import { rootedPath } from "./rooted.ts";
 import { watchdogArgv } from "../supervise/watchdog-args.ts";
+import { stageJobOutput } from "../lifecycle/joboutputs/stage-output.ts";
+import { uploadJobOutputs } from "../lifecycle/joboutputs/upload.ts";
 import { spawnWatchdog, type SpawnedWatchdog } from "../supervise/watchdog-spawn.ts";
 import { runPayload, type PayloadControl, type PayloadResult } from "../supervise/payload-process.ts";
 import { CommandError, runCommand, spawnDetached, type CommandResult, type RunCommand, type RunOptions, type SpawnDetached } from "./runner.ts";
@@ -56,6 +58,10 @@ export interface ExecutorOptions {
   agentExecutable?: string;
   /** Told about a started watchdog, so a normal end under --root can disarm it. */
   onWatchdog?: (w: SpawnedWatchdog) => void;
+  /** The client certificate and key for job outputs over HTTPS (from the X.509 proxy or host certificate). */
+  clientCredentials?: { x509_proxy?: { cert: string; key: string }; hostcert?: { cert: string; key: string } };
+  /** A shorter budget for the final upload once a stop was requested (the host waits 30 s at most). */
+  uploadBudgetMs?: () => number | null;
   /** Stop requests and the moving deadline for run-payload (the supervisor's side). */
   payloadControl?: PayloadControl;
   now?: () => Date;
@@ -91,6 +97,9 @@ function targetOf(a: Action): string {
       return a.argv[0] ?? "";
     case "start-watchdog":
       return String(a.at);
+    case "stage-joboutputs":
+    case "upload-joboutputs":
+      return a.spool;
     case "create-user":
       return a.name;
     case "mount":
@@ -224,6 +233,35 @@ export function createExecutor(o: ExecutorOptions): Executor {
         const r = await runPayload(a, { root, privileged, ...(commands ? { commands } : {}), ...(o.payloadControl ? { control: o.payloadControl } : {}) });
         const how = r.end.kind === "exited" ? `exit ${r.end.exitCode}` : r.end.kind;
         return { detail: joinNotes(`${how} after ${r.durationMs} ms, ran as ${r.ranAs}`, r.note), payload: r };
+      }
+      case "stage-joboutputs": {
+        const notes: string[] = [];
+        for (const f of a.files) {
+          if (!existsSync(at(f.from))) continue;
+          const r = await stageJobOutput(at(a.spool), f.name, { path: at(f.from) }, { maxBytes: a.maxBytes, redact: redactSecrets, replace: true });
+          notes.push(r.ok ? `${r.name}${r.cutBytes ? ` (${r.cutBytes} bytes cut)` : ""}` : `${f.name}: ${r.reason}`);
+        }
+        return { detail: notes.join(", ") || "nothing to stage" };
+      }
+      case "upload-joboutputs": {
+        const cred = a.clientCertificate ? o.clientCredentials?.[a.clientCertificate] : undefined;
+        const budget = Math.min(a.budgetMs, o.uploadBudgetMs?.() ?? a.budgetMs);
+        const to = a.to.startsWith("/") ? at(a.to) : a.to;
+        const r = await uploadJobOutputs({
+          spoolDir: at(a.spool),
+          joboutputs: to,
+          last: a.last,
+          tls: { ...(a.caDir && existsSync(a.caDir) ? { caDir: a.caDir } : {}), ...(cred ? { cert: cred.cert, key: cred.key } : {}) },
+          perRequestTimeoutMs: Math.min(a.perRequestTimeoutMs, budget),
+          totalBudgetMs: budget,
+          retries: 3,
+          backoffMs: 1000,
+          log: o.log,
+        });
+        const detail = `${r.uploaded.length} uploaded${r.failed.length ? `, failed: ${r.failed.map((f) => `${f.name} (${f.reason})`).join("; ")}` : ""}${r.skippedForBudget.length ? `, no time left for ${r.skippedForBudget.join(", ")}` : ""}`;
+        // Never fatal: the VM must still power off; Vac and Vcycle see what arrived.
+        if (r.failed.length || r.skippedForBudget.length) o.log.warn(`job outputs: ${detail}`);
+        return { detail };
       }
       case "start-watchdog": {
         const argv = watchdogArgv(o.agentExecutable ?? process.execPath, { at: a.at, root, spool: AGENT_PATHS.joboutputs, message: a.message });

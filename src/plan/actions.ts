@@ -137,6 +137,30 @@ export interface StartWatchdogAction extends Base {
   message: string;
 }
 
+/** Copy files into the job outputs spool under flat names, cutting huge ones (head + marker + tail). */
+export interface StageJobOutputsAction extends Base {
+  kind: "stage-joboutputs";
+  spool: string;
+  files: { from: string; name: string }[];
+  maxBytes: number;
+}
+
+/**
+ * PUT every file of the spool to $JOBOUTPUTS (or copy it to a directory), `last` after all others,
+ * with retries inside a time budget. The client certificate, when one is used, is named here, never
+ * included: the executor takes it from the credentials.
+ */
+export interface UploadJobOutputsAction extends Base {
+  kind: "upload-joboutputs";
+  spool: string;
+  to: string;
+  last: string[];
+  budgetMs: number;
+  perRequestTimeoutMs: number;
+  caDir?: string;
+  clientCertificate: "x509_proxy" | "hostcert" | null;
+}
+
 export interface PowerOffAction extends Base {
   kind: "power-off";
 }
@@ -153,6 +177,8 @@ export type Action =
   | StartServiceAction
   | FirewallAction
   | StartWatchdogAction
+  | StageJobOutputsAction
+  | UploadJobOutputsAction
   | PowerOffAction;
 
 export type ActionKind = Action["kind"];

@@ -110,6 +110,13 @@ export function describeAction(a: Action): string[] {
       return [`firewall iptables ${shellQuote(a.rule)}: ${a.why}`, ...mw];
     case "power-off":
       return [`power-off: ${a.why}`, ...mw];
+    case "stage-joboutputs":
+      return [`stage-joboutputs into ${a.spool} (each cut to ${a.maxBytes} bytes at most): ${a.why}`, ...a.files.map((f) => `${f.from} -> ${f.name}`)];
+    case "upload-joboutputs":
+      return [
+        `upload-joboutputs ${a.spool}/* -> ${redactSecrets(a.to)}/ (${a.last.join(", ")} last): ${a.why}`,
+        `budget ${seconds(a.budgetMs)}, ${seconds(a.perRequestTimeoutMs)} per request${a.to.startsWith("https://") ? `, CA directory ${a.caDir ?? "system"}, client certificate ${a.clientCertificate ?? "none"}` : ""}`,
+      ];
     case "start-watchdog":
       return [`start-watchdog at ${new Date(a.at * 1000).toISOString().replace(".000Z", "Z")}: ${a.why}`, `writes "${a.message}" if no shutdown_message exists, then powers off (recorded under --root)`];
     default: {
@@ -152,6 +159,10 @@ export function actionToJson(a: Action): Record<string, unknown> {
     case "firewall":
     case "power-off":
     case "start-watchdog":
+    case "stage-joboutputs":
+      break;
+    case "upload-joboutputs":
+      json.to = redactSecrets(a.to);
       break;
     default: {
       const unknown: never = a;

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { shutdownMessage, type ShutdownCode } from "../contract/codes.ts";
 import type { Context } from "../context/context.ts";
 import type { Action } from "../plan/actions.ts";
@@ -8,18 +9,50 @@ export interface Outcome {
   text: string;
 }
 
-/** Every run ends here: the shutdown_message for Vac/Vcycle, then the power-off. */
+/** Largest file staged as a job output; bigger ones keep their head and tail around a marker. */
+export const JOBOUTPUT_MAX_BYTES = 16 * 1024 * 1024;
+/** The final upload's budget; a stop request cuts it (the host waits 30 s at most). */
+export const UPLOAD_BUDGET_MS = 120_000;
+
+/** What the agent itself leaves in the job outputs, next to the payload's own output. */
+export function jobOutputFiles(ctx: Context): { from: string; name: string }[] {
+  return [
+    { from: AGENT_PATHS.log, name: "vacuum-agent.jsonl" },
+    { from: AGENT_PATHS.context, name: "vacuum-agent-context.json" },
+    { from: AGENT_PATHS.status, name: "vacuum-agent-status.json" },
+    ...(ctx.config.payload.command?.log_files ?? []).map((f) => ({ from: f, name: posix.basename(f) })),
+  ];
+}
+
+/** Every run ends here: logs staged, the shutdown_message written, all uploaded (the message last), power-off. */
 export function planFinish(ctx: Context, outcome: Outcome): Action[] {
+  const spool = AGENT_PATHS.joboutputs;
+  const to = ctx.config.mjf.joboutputs;
+  const creds = ctx.config.credentials;
   const actions: Action[] = [
-    { kind: "mkdir", path: AGENT_PATHS.joboutputs, mode: 0o755, why: "job outputs staged for upload" },
+    { kind: "mkdir", path: spool, mode: 0o755, why: "job outputs staged for upload" },
+    { kind: "stage-joboutputs", spool, files: jobOutputFiles(ctx), maxBytes: JOBOUTPUT_MAX_BYTES, why: "the agent's log, timeline and context for the site and the experiment" },
     {
       kind: "write-file",
-      path: `${AGENT_PATHS.joboutputs}/shutdown_message`,
+      path: `${spool}/shutdown_message`,
       mode: 0o644,
       contents: shutdownMessage(outcome.code, outcome.text),
       why: "the vacuum shutdown code Vac and Vcycle read (HSF-TN-2016-04)",
     },
   ];
+  if (to && to.replace(/\/+$/, "") !== spool) {
+    actions.push({
+      kind: "upload-joboutputs",
+      spool,
+      to: to.replace(/\/+$/, ""),
+      last: ["shutdown_message"],
+      budgetMs: UPLOAD_BUDGET_MS,
+      perRequestTimeoutMs: 30_000,
+      caDir: creds.ca_dir,
+      clientCertificate: creds.x509_proxy ? "x509_proxy" : creds.hostcert ? "hostcert" : null,
+      why: "$JOBOUTPUTS: what Vac or Vcycle reads after the VM stops",
+    });
+  }
   if (ctx.config.lifecycle.power_off) actions.push({ kind: "power-off", why: "a vacuum VM ends by powering off" });
   return actions;
 }

@@ -40,7 +40,7 @@ describe("executePlan", () => {
       "start hostname", "finish hostname skipped",
       "start mjf-environment", "finish mjf-environment skipped",
       "start payload", "finish payload ok",
-      "start finish", "apply finish mkdir", "apply finish write-file", "finish finish ok",
+      "start finish", "apply finish mkdir", "apply finish stage-joboutputs", "apply finish write-file", "finish finish ok",
       "before-power-off 200 Payload completed",
       "apply finish power-off",
     ]);
@@ -99,7 +99,7 @@ describe("executePlan", () => {
     const { deps, events } = harness(() => null);
     const r = await executePlan(ctx, buildPlan(ctx), deps);
     expect(r.shutdownMessage).toBe("600 user_data: no document");
-    expect(events.filter((e) => e.startsWith("apply")).map((e) => e.split(" ")[1])).toEqual(["finish", "finish", "finish"]);
+    expect(events.filter((e) => e.startsWith("apply")).map((e) => e.split(" ")[1])).toEqual(["finish", "finish", "finish", "finish"]);
   });
 
   it("a failed power-off is reported", async () => {

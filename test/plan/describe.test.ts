@@ -51,6 +51,8 @@ const ONE_OF_EACH: Record<ActionKind, Action> = {
   firewall: { kind: "firewall", rule: ["-A", "OUTPUT", "-d", "169.254.169.254", "-j", "REJECT"], why: "hide metadata from the payload" },
   "power-off": { kind: "power-off", why: "the VM is done" },
   "start-watchdog": { kind: "start-watchdog", at: 1_790_000_000, message: "700 Agent did not finish", why: "power off even if the agent dies" },
+  "stage-joboutputs": { kind: "stage-joboutputs", spool: "/var/spool/joboutputs", files: [{ from: "/var/log/vacuum-agent/agent.jsonl", name: "vacuum-agent.jsonl" }], maxBytes: 1024, why: "logs" },
+  "upload-joboutputs": { kind: "upload-joboutputs", spool: "/var/spool/joboutputs", to: "https://vcycle.example:443/machines/s/m/joboutputs", last: ["shutdown_message"], budgetMs: 60_000, perRequestTimeoutMs: 30_000, caDir: "/etc/grid-security/certificates", clientCertificate: "x509_proxy", why: "for the site" },
 };
 
 const EXPECTED_FIRST: Record<ActionKind, string> = {
@@ -66,6 +68,8 @@ const EXPECTED_FIRST: Record<ActionKind, string> = {
   firewall: "firewall iptables -A OUTPUT -d 169.254.169.254 -j REJECT: hide metadata from the payload",
   "power-off": "power-off: the VM is done",
   "start-watchdog": "start-watchdog at 2026-09-21T14:13:20Z: power off even if the agent dies",
+  "stage-joboutputs": "stage-joboutputs into /var/spool/joboutputs (each cut to 1024 bytes at most): logs",
+  "upload-joboutputs": "upload-joboutputs /var/spool/joboutputs/* -> https://vcycle.example:443/machines/s/m/joboutputs/ (shutdown_message last): for the site",
 };
 
 const MACHINE_WIDE_LINE = "machine-wide: recorded, not performed, under --root";
@@ -74,7 +78,7 @@ describe("describeAction", () => {
   it.each(Object.entries(ONE_OF_EACH))("%s", (kind, action) => {
     const lines = describeAction(action);
     expect(lines[0]).toBe(EXPECTED_FIRST[kind as ActionKind]);
-    const machineWide = !["mkdir", "write-file", "fetch", "run-command", "run-payload", "start-watchdog"].includes(kind);
+    const machineWide = !["mkdir", "write-file", "fetch", "run-command", "run-payload", "start-watchdog", "stage-joboutputs", "upload-joboutputs"].includes(kind);
     expect(lines.includes(MACHINE_WIDE_LINE)).toBe(machineWide);
     const json = actionToJson(action);
     expect(json.kind).toBe(kind);

@@ -16,14 +16,14 @@ describe("buildPlan", () => {
       ["payload", true],
     ]);
     expect(plan.expected).toEqual({ code: 200, text: "Payload completed" });
-    expect(plan.finish.map((a) => a.kind)).toEqual(["mkdir", "write-file", "power-off"]);
+    expect(plan.finish.map((a) => a.kind)).toEqual(["mkdir", "stage-joboutputs", "write-file", "power-off"]);
   });
 
   it("a fatal problem refuses every stage and finishes with the problem's code", () => {
     const plan = buildPlan(makeContext({ problems: [problem("warning", "jobfeatures", "jobstart_secs", "ignored"), problem("error", "metadata", "http://x", "no answer", 500)] }));
     expect(plan.refusal).toEqual({ code: 500, text: "metadata: http://x: no answer" });
     for (const s of plan.stages) expect(s).toMatchObject({ skipped: expect.stringContaining("refused"), actions: [] });
-    expect(plan.finish[1]).toMatchObject({ contents: "500 metadata: http://x: no answer" });
+    expect(plan.finish[2]).toMatchObject({ contents: "500 metadata: http://x: no answer" });
   });
 
   it("a payload type this version cannot run is refused up front with 600", () => {

@@ -44,9 +44,23 @@ describe("mjf-environment", () => {
 describe("finish", () => {
   it("writes a one-line shutdown_message then powers off", () => {
     const actions = planFinish(makeContext(), { code: 500, text: "No scratch\ndisk" });
-    expect(actions.map((a) => a.kind)).toEqual(["mkdir", "write-file", "power-off"]);
-    expect(actions[1]).toMatchObject({ path: "/var/spool/joboutputs/shutdown_message", contents: "500 No scratch disk" });
+    expect(actions.map((a) => a.kind)).toEqual(["mkdir", "stage-joboutputs", "write-file", "power-off"]);
+    expect(actions[2]).toMatchObject({ path: "/var/spool/joboutputs/shutdown_message", contents: "500 No scratch disk" });
   });
+  it.each([
+    ["no $JOBOUTPUTS", undefined, {}, null],
+    ["the spool itself", "/var/spool/joboutputs/", {}, null],
+    ["Vac over HTTP", "http://169.254.169.253/joboutputs", {}, null],
+    ["Vcycle with the proxy", "https://vcycle.example/machines/s/m/joboutputs", { x509_proxy: "-----BEGIN CERTIFICATE-----" }, "x509_proxy"],
+    ["Vcycle with a host certificate", "https://vcycle.example/machines/s/m/joboutputs", { hostcert: "c", hostkey: "k" }, "hostcert"],
+  ])("uploads to $JOBOUTPUTS, the message last: %s", (_n, joboutputs, credentials, cert) => {
+    const actions = planFinish(makeContext({ config: { mjf: joboutputs ? { joboutputs } : {}, credentials } }), { code: 200, text: "ok" });
+    const upload = actions.find((a) => a.kind === "upload-joboutputs");
+    if (!joboutputs || joboutputs.startsWith("/")) return expect(upload).toBeUndefined();
+    expect(upload).toMatchObject({ to: joboutputs, last: ["shutdown_message"], clientCertificate: cert });
+    expect(actions.map((a) => a.kind).slice(-3)).toEqual(["write-file", "upload-joboutputs", "power-off"]);
+  });
+
   it("does not power off when lifecycle.power_off is false", () => {
     const actions = planFinish(makeContext({ config: { lifecycle: { power_off: false } } }), { code: 200, text: "ok" });
     expect(actions.some((a) => a.kind === "power-off")).toBe(false);
