@@ -13,7 +13,10 @@ import { AGENT_PATHS } from "../status/paths.ts";
 import { createStatusWriter } from "../status/status-file.ts";
 import { createSupervisor } from "../supervise/supervisor.ts";
 import { addServices, clientCredentials } from "../supervise/services.ts";
-import { ensureParentDirsSync } from "../exec/atomic-write.ts";
+import { atomicWrite, ensureParentDirsSync } from "../exec/atomic-write.ts";
+import { reserveSpace, type SpaceReserve } from "../lifecycle/joboutputs/space-reserve.ts";
+import { shutdownMessage } from "../contract/codes.ts";
+import { existsSync } from "node:fs";
 import { disarmWatchdog, type SpawnedWatchdog } from "../supervise/watchdog-spawn.ts";
 import { VERSION } from "../version.ts";
 import { EXIT } from "./help.ts";
@@ -34,6 +37,16 @@ export async function runCommand(o: Options): Promise<number> {
     process.stderr.write("agent: a real run changes this machine and powers it off, so it must run as root on the VM; use --dry-run to see the plan, or --root DIR to run into a directory\n");
     return EXIT.usage;
   }
+  if (o.dryRun) return await perform(o);
+  try {
+    return await perform(o);
+  } catch (err) {
+    // The top-level guard: whatever broke inside the agent, the VM still ends with a message.
+    return await lastResort(o.root, err);
+  }
+}
+
+async function perform(o: Options): Promise<number> {
   const ctx = await gather({
     userData: o.userData,
     metadataUrl: o.metadataUrl,
@@ -64,10 +77,13 @@ export async function runCommand(o: Options): Promise<number> {
     { onWriteError: (err) => log.warn(`cannot write status.json: ${err.message}`) },
   );
   let watchdog: SpawnedWatchdog | undefined;
+  let reserve: SpaceReserve | undefined;
   const supervisor = createSupervisor({ stopAt: ctx.deadline.effective, log, stopGraceSeconds: STOP_GRACE_SECONDS, signals: true });
   if (!plan.refusal) {
     // The heartbeat writes into the spool from the first second, before the layout stage runs.
     ensureParentDirsSync(path(AGENT_PATHS.joboutputs));
+    // A payload that fills the disk must not leave the shutdown_message unwritable.
+    reserve = await reserveSpace(path(AGENT_PATHS.joboutputs), { log });
     addServices(ctx, supervisor, log, o.metadataUrl);
   }
   await supervisor.start();
@@ -98,7 +114,10 @@ export async function runCommand(o: Options): Promise<number> {
       status.finish({ state: r.outcome.code === 200 || r.outcome.code === 100 ? "done" : "failed", shutdownMessage: r.shutdownMessage });
       log.info(`finished: ${r.shutdownMessage}`);
     },
-    beforeFinish: () => supervisor.stop(),
+    beforeFinish: async () => {
+      await supervisor.stop();
+      await reserve?.release();
+    },
     stopRequested: () => supervisor.stopRequested(),
     log,
     now: Date.now,
@@ -115,4 +134,31 @@ export async function runCommand(o: Options): Promise<number> {
 function stubCommands(root: string | null): { commands?: { stubDir: string } } {
   const dir = root === null ? undefined : process.env.VACUUM_AGENT_TEST_STUB_DIR;
   return dir ? { commands: { stubDir: dir } } : {};
+}
+
+/**
+ * An exception escaped the engine (a bug): write `700 …` unless a message exists, then power off
+ * (recorded under --root). Exported for its test; nothing here may throw.
+ */
+export async function lastResort(root: string | null, err: unknown, deps: { powerOff?: boolean } = {}): Promise<number> {
+  const text = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`agent: internal error: ${text}\n`);
+  try {
+    const file = rootedPath(root, `${AGENT_PATHS.joboutputs}/shutdown_message`);
+    if (!existsSync(file)) {
+      ensureParentDirsSync(rootedPath(root, AGENT_PATHS.joboutputs));
+      await atomicWrite(file, shutdownMessage(700, `Internal error in vacuum-agent: ${text}`), { mode: 0o644 });
+    }
+  } catch (writeErr) {
+    process.stderr.write(`agent: cannot write the shutdown_message: ${(writeErr as Error).message}\n`);
+  }
+  if (deps.powerOff !== false) {
+    try {
+      const log = createLogger({ jsonlPath: null, stderr: process.stderr, level: "info" });
+      await createExecutor({ root, log, machineActionLog: AGENT_PATHS.machineActions }).apply([{ kind: "power-off", why: "the agent failed; the VM must still end" }], "last-resort");
+    } catch (offErr) {
+      process.stderr.write(`agent: cannot power off: ${(offErr as Error).message}\n`);
+    }
+  }
+  return EXIT.internal;
 }

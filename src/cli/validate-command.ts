@@ -18,6 +18,8 @@ export async function validateCommand(o: Options): Promise<number> {
     dryRun: true,
     sets: o.sets,
     env: o.file ? {} : process.env,
+    // A file is checked alone: no Machine/Job Features are fetched for it.
+    readMjf: !o.file,
     now: Date.now,
     ...(o.metadataWaitSeconds !== null ? { metadataMaxWaitMs: o.metadataWaitSeconds * 1000 } : {}),
   });

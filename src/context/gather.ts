@@ -33,6 +33,8 @@ export interface GatherOptions {
   sets: Record<string, string>;
   env: Record<string, string | undefined>;
   now: () => number;
+  /** Read Machine/Job Features (false for `agent validate FILE`: the file alone). */
+  readMjf?: boolean;
   /** How long the metadata service may take to come up (120 s on a VM's first boot). */
   metadataMaxWaitMs?: number;
   readStdin?: () => Promise<Uint8Array>;
@@ -147,10 +149,19 @@ export async function gather(opts: GatherOptions): Promise<Context> {
 
   // 5. Machine/Job Features where the merged configuration says they are.
   let mjf: Context["mjf"] = null;
-  if (config.mjf.machinefeatures || config.mjf.jobfeatures) {
+  // Without a metadata service (--metadata-url none) this is no VM: never reach Vac's link-local
+  // factory address from a laptop, a test or CI.
+  const reachable = (loc: string | undefined) => (loc && opts.metadataUrl === "none" && LINK_LOCAL.test(loc) ? undefined : loc);
+  for (const key of ["machinefeatures", "jobfeatures"] as const) {
+    const loc = config.mjf[key];
+    if (loc && !reachable(loc) && opts.readMjf !== false) problems.push(problem("info", "command line", `mjf.${key}`, `${loc} not read: Vac's link-local address, and --metadata-url is none`));
+  }
+  const mfLocation = reachable(config.mjf.machinefeatures);
+  const jfLocation = reachable(config.mjf.jobfeatures);
+  if (opts.readMjf !== false && (mfLocation || jfLocation)) {
     mjf = await readMjf({
-      machinefeatures: config.mjf.machinefeatures ?? null,
-      jobfeatures: config.mjf.jobfeatures ?? null,
+      machinefeatures: mfLocation ?? null,
+      jobfeatures: jfLocation ?? null,
       tls: { caDir: config.credentials.ca_dir },
     });
     problems.push(...mjf.problems);

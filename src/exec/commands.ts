@@ -17,6 +17,7 @@ export const COMMANDS = {
   poweroff: "/usr/sbin/poweroff",
   runuser: "/usr/sbin/runuser",
   setpriv: "/usr/bin/setpriv",
+  shutdown: "/usr/sbin/shutdown",
   swapon: "/usr/sbin/swapon",
   sysctl: "/usr/sbin/sysctl",
   systemctl: "/usr/bin/systemctl",

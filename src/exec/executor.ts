@@ -54,6 +54,10 @@ export interface ExecutorOptions {
   commands?: CommandOverrides;
   /** Whether chown and user switching are possible; defaults to "running as uid 0". */
   privileged?: boolean;
+  /** Writes to /proc/sysrq-trigger; tests replace it (a real `o` powers the machine off at once). */
+  sysrq?: (command: string) => void;
+  /** Injectable wait (tests of the power-off fallback). */
+  sleep?: (ms: number) => Promise<void>;
   /** The agent binary the watchdog runs as (`agent watchdog …`); process.execPath by default. */
   agentExecutable?: string;
   /** Told about a started watchdog, so a normal end under --root can disarm it. */
@@ -80,6 +84,8 @@ interface Done {
 /** Largest fetched file; bodies are held in memory to be checked before they are written. */
 const FETCH_MAX_BYTES = 256 * 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a requested power-off may take before SysRq `o` forces it. */
+const POWER_OFF_WAIT_MS = 60_000;
 const TIMEOUTS = { useradd: 60_000, mount: 120_000, hostname: 30_000, iptables: 30_000, poweroff: 30_000 } as const;
 
 const oneLine = (s: string): string => s.replace(/\s+/g, " ").trim();
@@ -332,18 +338,25 @@ export function createExecutor(o: ExecutorOptions): Executor {
         return {};
       }
       case "power-off": {
+        // `shutdown -h now` (a halt that powers off; never a reboot: Vac destroys a rebooting VM),
+        // falling back to poweroff -f; if the machine is still up a minute later, SysRq `o`.
         const tried: string[] = [];
-        for (const argv of [["systemctl", "poweroff"], ["poweroff", "-f"]]) {
+        let asked = false;
+        for (const argv of [["shutdown", "-h", "now"], ["systemctl", "poweroff"], ["poweroff", "-f"]]) {
           try {
             await run(argv, runOpts(TIMEOUTS.poweroff));
-            return { detail: joinNotes(`${argv.join(" ")}`, ...tried) };
+            tried.push(argv.join(" "));
+            asked = true;
+            break;
           } catch (err) {
             tried.push(oneLine((err as Error).message));
           }
         }
-        // Last resort, no init system to ask: sync, then power off through magic SysRq.
-        writeFileSync("/proc/sysrq-trigger", "s");
-        writeFileSync("/proc/sysrq-trigger", "o");
+        if (asked) await (o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(POWER_OFF_WAIT_MS);
+        // Still here: no init system did it. Sync, then power off through magic SysRq.
+        const sysrq = o.sysrq ?? ((c: string) => writeFileSync("/proc/sysrq-trigger", c));
+        sysrq("s");
+        sysrq("o");
         return { detail: joinNotes("sysrq-trigger o", ...tried) };
       }
       default: {

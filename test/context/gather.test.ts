@@ -112,3 +112,18 @@ describe("gather: deadline", () => {
     expect(ctx.deadline.candidates.map((c) => c.source)).toEqual(["machinefeatures shutdowntime", "agent start + lifecycle.max_wallclock_seconds"]);
   });
 });
+
+describe("gather: never the link-local addresses without a metadata service", () => {
+  it("--metadata-url none: Vac's MJF URLs are reported, not fetched", async () => {
+    const ctx = await gather(options({ userData: userDataFile(doc(["user_data_machinefeatures_url = http://169.254.169.253/machinefeatures", "user_data_jobfeatures_url = http://169.254.169.253/jobfeatures"])) }));
+    expect(ctx.mjf).toBeNull();
+    expect(ctx.problems).toContainEqual(expect.objectContaining({ severity: "info", path: "mjf.jobfeatures", message: expect.stringContaining("not read") }));
+  });
+
+  it("readMjf false (validate FILE): no MJF read at all, even from a directory", async () => {
+    mkdirSync(join(dir, "jf"));
+    writeFileSync(join(dir, "jf/job_id"), "x");
+    const ctx = await gather(options({ userData: userDataFile(doc([`user_data_jobfeatures_url = ${join(dir, "jf")}`])), readMjf: false }));
+    expect(ctx.mjf).toBeNull();
+  });
+});

@@ -260,7 +260,11 @@ describe("fetch", () => {
 });
 
 describe("machine-wide actions on the machine itself (fake runner, nothing spawned)", () => {
-  const onMachine = (run: RunCommand) => createExecutor({ root: null, log, runner: run, spawner: refuseSpawner });
+  const sysrqWrites: string[] = [];
+  const waits: number[] = [];
+  // Never the real /proc/sysrq-trigger nor a real minute's wait in a unit test.
+  const onMachine = (run: RunCommand) =>
+    createExecutor({ root: null, log, runner: run, spawner: refuseSpawner, sysrq: (c) => void sysrqWrites.push(c), sleep: async (ms) => void waits.push(ms) });
 
   it("create-user: useradd as planned; an existing user is success without running anything", async () => {
     const { run, calls } = fakeRunner();
@@ -314,12 +318,25 @@ describe("machine-wide actions on the machine itself (fake runner, nothing spawn
     expect(r!.error).toContain("exited with 2");
   });
 
-  it("power-off: systemctl poweroff, falling back to poweroff -f", async () => {
-    const { run, calls } = fakeRunner((argv) => (argv[0] === "systemctl" ? 1 : 0));
+  it("power-off: shutdown -h now, falling back to systemctl and poweroff -f; SysRq o if still up a minute later", async () => {
+    sysrqWrites.length = 0;
+    waits.length = 0;
+    const { run, calls } = fakeRunner((argv) => (argv[0] === "shutdown" || argv[0] === "systemctl" ? 1 : 0));
     const [r] = await onMachine(run).apply([{ kind: "power-off", why: "p" }], "p");
-    expect(calls.map((c) => c.argv)).toEqual([["systemctl", "poweroff"], ["poweroff", "-f"]]);
+    expect(calls.map((c) => c.argv)).toEqual([["shutdown", "-h", "now"], ["systemctl", "poweroff"], ["poweroff", "-f"]]);
     expect(r!.ok).toBe(true);
-    expect(r!.detail).toMatch(/^poweroff -f; systemctl poweroff: exited with 1$/);
+    expect(waits).toEqual([60_000]);
+    expect(sysrqWrites).toEqual(["s", "o"]);
+    expect(r!.detail).toMatch(/^sysrq-trigger o; shutdown -h now: exited with 1; systemctl poweroff: exited with 1; poweroff -f$/);
+  });
+
+  it("power-off: nothing to ask at all goes straight to SysRq, without waiting", async () => {
+    sysrqWrites.length = 0;
+    waits.length = 0;
+    const { run } = fakeRunner(() => 1);
+    await onMachine(run).apply([{ kind: "power-off", why: "p" }], "p");
+    expect(waits).toEqual([]);
+    expect(sysrqWrites).toEqual(["s", "o"]);
   });
 
   it("run-command: user, env, cwd, okCodes and secret values reach the runner", async () => {
