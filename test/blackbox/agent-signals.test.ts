@@ -86,3 +86,47 @@ describe.skipIf(!hasAgentBinary())("dist/agent watchdog", () => {
     expect(readFileSync(join(root, "var/spool/joboutputs/shutdown_message"), "utf8")).toBe("200 Payload completed");
   }, 40_000);
 });
+
+describe.skipIf(!hasAgentBinary())("dist/agent preemption and stops during the finish", () => {
+  it.each([
+    ["ec2", { action: "terminate", time: "2026-11-22T10:00:00Z" }, /^100 Payload command stopped: EC2 spot interruption: terminate/],
+    ["gce", true, /^100 Payload command stopped: GCE instance preempted/],
+  ])("a %s preemption notice stops the running payload gracefully with 100", async (variant, notice, message) => {
+    const { startMetadataServer } = await import("../support/metadata-server.ts");
+    const root = tempDir();
+    const ud = shellUserData([...COMMAND_DOC, "payload.command.args[] = -c", "payload.command.args[] = echo started; sleep 60"]);
+    const md = await startMetadataServer({ variant: variant as "ec2", userData: ud });
+    try {
+      const agent = startAgent(["run", "--root", root, "--metadata-url", md.url, "--metadata-wait", "0"]);
+      const stdout = join(root, "var/spool/joboutputs/payload-stdout.log");
+      await waitFor(() => existsSync(stdout) && readFileSync(stdout, "utf8").includes("started"), 15_000);
+      md.setPreemption(notice);
+      const r = await agent.done;
+      expect(readFileSync(join(root, "var/spool/joboutputs/shutdown_message"), "utf8")).toMatch(message);
+      expect(r.code).toBe(2);
+    } finally {
+      await md.close();
+    }
+  }, 40_000);
+
+  it("SIGTERM during the final upload: the upload and the power-off still complete", async () => {
+    const { startJobOutputsServer } = await import("../support/joboutputs-server.ts");
+    const s = await startJobOutputsServer({ style: "vac", failWith: "slow", slowMs: 1500 });
+    try {
+      const root = tempDir();
+      const ud = writeTemp(root, "ud", shellUserData([...COMMAND_DOC, `user_data_joboutputs_url = ${s.url}`, "payload.command.args[] = -c", "payload.command.args[] = true"]));
+      const agent = startAgent(["run", "--root", root, "--user-data", ud, "--metadata-url", "none"]);
+      // The heartbeat is slow too; wait until the finish has started uploading, then press the button.
+      await waitFor(() => s.requests.some((q) => q.name === "vacuum-agent.jsonl" || q.name === "payload-stdout.log"), 20_000);
+      const t0 = Date.now();
+      process.kill(agent.pid, "SIGTERM");
+      const r = await agent.done;
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(r.code).toBe(0);
+      expect(s.files.get("shutdown_message")?.toString()).toBe("200 Payload completed");
+      expect(readFileSync(join(root, "var/lib/vacuum-agent/machine-actions.jsonl"), "utf8")).toContain('"power-off"');
+    } finally {
+      await s.close();
+    }
+  }, 40_000);
+});
