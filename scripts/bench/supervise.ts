@@ -10,6 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const seconds = Number(process.argv[2] ?? 120);
+// heartbeat_seconds of the pipe; the agent beats every min(300, heartbeat_seconds / 2).
+const heartbeatSeconds = Number(process.env.HEARTBEAT_SECONDS ?? 60);
+const period = Math.min(300, heartbeatSeconds / 2);
 const HZ = 100; // USER_HZ on Linux
 
 const puts = new Map<string, number>();
@@ -43,7 +46,7 @@ writeFileSync(
     "-----BEGIN VACUUM-AGENT CONFIG-----",
     "version = 1",
     `user_data_joboutputs_url = ${base}/agent`,
-    "lifecycle.heartbeat_seconds = 60",
+    `lifecycle.heartbeat_seconds = ${heartbeatSeconds}`,
     "payload.type = command",
     "payload.command.path = /bin/sleep",
     `payload.command.args[] = ${seconds + 30}`,
@@ -52,10 +55,10 @@ writeFileSync(
   ].join("\n"),
 );
 const agent: ChildProcess = spawn("dist/agent", ["run", "--root", root, "--user-data", ud, "--metadata-url", "none"], { stdio: "ignore", detached: true });
-// The peer: today's bootstrap heartbeat, every 30 s like the agent's here (heartbeat_seconds/2).
+// The peer: today's bootstrap heartbeat, at the agent's period.
 const peer: ChildProcess = spawn(
   "bash",
-  ["-c", `echo "0.0 0.0 0.0 0.0 0.0" > ${root}/hb; while true; do cat /proc/loadavg /proc/uptime | awk '{printf "%s ", $0}' > ${root}/hb; curl -s --max-time 30 -T ${root}/hb ${base}/peer/heartbeat; sleep 30; done`],
+  ["-c", `echo "0.0 0.0 0.0 0.0 0.0" > ${root}/hb; while true; do cat /proc/loadavg /proc/uptime | awk '{printf "%s ", $0}' > ${root}/hb; curl -s --max-time 30 -T ${root}/hb ${base}/peer/heartbeat; sleep ${period}; done`],
   { stdio: "ignore", detached: true },
 );
 
@@ -89,7 +92,7 @@ const peerBeats = puts.get("/peer/heartbeat") ?? 0;
 console.log(`# Supervision footprint, ${new Date().toISOString().slice(0, 16)}Z, ${elapsed.toFixed(0)} s measured after 10 s of start-up\n`);
 console.log("| process | CPU per hour (projected) | max RSS | peak RSS (VmHWM) | heartbeats PUT |");
 console.log("|---|---:|---:|---:|---:|");
-console.log(`| dist/agent supervising \`sleep\` (heartbeat every 30 s) | ${perHour(a1 - a0).toFixed(2)} s | ${(agentRss / 1024).toFixed(1)} MiB | ${(agentHwm / 1024).toFixed(1)} MiB | ${agentBeats} |`);
-console.log(`| peer: bash loop + curl -T every 30 s (today's VM bootstrap) | ${perHour(p1 - p0).toFixed(2)} s | ${(peerRss / 1024).toFixed(1)} MiB | - | ${peerBeats} |`);
+console.log(`| dist/agent supervising \`sleep\` (heartbeat every ${period} s) | ${perHour(a1 - a0).toFixed(2)} s | ${(agentRss / 1024).toFixed(1)} MiB | ${(agentHwm / 1024).toFixed(1)} MiB | ${agentBeats} |`);
+console.log(`| peer: bash loop + curl -T every ${period} s (today's VM bootstrap) | ${perHour(p1 - p0).toFixed(2)} s | ${(peerRss / 1024).toFixed(1)} MiB | - | ${peerBeats} |`);
 console.log("\nCPU includes reaped children (cutime/cstime): curl for the peer.");
 process.exit(0);

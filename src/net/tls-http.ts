@@ -36,6 +36,11 @@ async function agentFor(undici: UndiciModule, tls: TlsOptions, connectTimeoutMs:
           ...(cas.length > 0 ? { ca: cas } : {}),
           ...(tls.cert ? { cert: tls.cert } : {}),
           ...(tls.key ? { key: tls.key } : {}),
+          // With a client certificate, no TLS session resumption: on a resumed session some
+          // receivers cannot see who the client is (Node's getPeerCertificate() is empty on a
+          // resumed TLS 1.3 session) and answer 403. VMs connect every few minutes: the cost of a
+          // full handshake does not matter.
+          ...(tls.cert ? { maxCachedSessions: 0 } : {}),
         },
       });
     })();

@@ -66,7 +66,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promise<PayloadResult> {
   const now = o.now ?? Date.now;
-  const pollMs = o.pollMs ?? 1000;
+  // Deadlines and liveness need no finer grain; a stop request wakes the loop at once.
+  const pollMs = o.pollMs ?? 5000;
+  const stopped = new Promise<void>((resolve) => {
+    if (o.control?.stop.aborted) resolve();
+    else o.control?.stop.addEventListener("abort", () => resolve(), { once: true });
+  });
   const at = (p: string) => rootedPath(o.root, p);
   const started = now();
   // Under --root the payload user was only recorded, and its files live under DIR (as run-command).
@@ -126,7 +131,7 @@ export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promis
 
   let end: PayloadEnd | null = null;
   while (done === null) {
-    await Promise.race([exited, sleep(pollMs)]);
+    await Promise.race([exited, sleep(pollMs), stopped]);
     if (done !== null) break;
     const t = now();
     const stopAt = o.control?.stopAt() ?? a.stopAt;
