@@ -33,9 +33,26 @@ export interface AgentConfig {
     power_off: boolean;
     kill_grace_seconds: number;
   };
-  host: { network_offload?: boolean };
-  cvmfs: { repositories?: string[]; http_proxy?: string };
-  credentials: { x509_proxy?: string; hostcert?: string; hostkey?: string; ca_dir: string };
+  host: { network_offload?: boolean; metadata_lockdown: boolean };
+  scratch: { device: string; mount_point: string; swap_gb: number };
+  accounts: { pilot_user: string; payload_users: number; payload_user_prefix: string };
+  cvmfs: {
+    repositories?: string[];
+    http_proxy?: string;
+    pac_urls?: string[];
+    server_urls?: string[];
+    quota_mb: number;
+    wait_for: string[];
+    wait_seconds: number;
+  };
+  credentials: {
+    x509_proxy?: string;
+    hostcert?: string;
+    hostkey?: string;
+    ca_dir: string;
+    expiry_policy: "warn" | "fail";
+    mint_proxy: boolean;
+  };
   payload: {
     type: PayloadType;
     dirac?: { pilot_url?: string; queue: string; submit_pool: string; vo?: string; extra_options?: string };
@@ -56,4 +73,4 @@ export interface AgentConfig {
 }
 
 /** Sections that are objects in the schema; always present after normalisation so planners need no `?.`. */
-export const OBJECT_SECTIONS = ["identity", "mjf", "lifecycle", "host", "cvmfs", "credentials", "options"] as const;
+export const OBJECT_SECTIONS = ["identity", "mjf", "lifecycle", "host", "scratch", "accounts", "cvmfs", "credentials", "options"] as const;

@@ -265,7 +265,7 @@ function environmentLayer(env: Record<string, string | undefined>): Layer {
 /** Object sections always exist so their defaults apply; the chosen payload's section too. */
 function seedSections(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...obj };
-  for (const key of ["identity", "mjf", "lifecycle", "host", "cvmfs", "credentials", "options"]) {
+  for (const key of ["identity", "mjf", "lifecycle", "host", "scratch", "accounts", "cvmfs", "credentials", "options"]) {
     if (out[key] === undefined) out[key] = {};
   }
   const payload = out.payload;
@@ -291,9 +291,11 @@ function normalise(value: unknown): AgentConfig {
     identity: section("identity"),
     mjf: section("mjf"),
     lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, kill_grace_seconds: 60, ...lifecycle },
-    host: section("host"),
-    cvmfs: section("cvmfs"),
-    credentials: { ca_dir: "/etc/grid-security/certificates", ...credentials },
+    host: { metadata_lockdown: true, ...section("host") },
+    scratch: { device: "auto", mount_point: "/scratch", swap_gb: 0, ...section("scratch") },
+    accounts: { pilot_user: "vacpilot", payload_users: 0, payload_user_prefix: "vacpay", ...section("accounts") },
+    cvmfs: { quota_mb: 20000, wait_for: [], wait_seconds: 300, ...section("cvmfs") },
+    credentials: { ca_dir: "/etc/grid-security/certificates", expiry_policy: "warn", mint_proxy: true, ...credentials },
     payload: { ...payload, type: (payload.type as AgentConfig["payload"]["type"]) ?? "command" },
     options: section("options") as Record<string, string>,
   } as AgentConfig;

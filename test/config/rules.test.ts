@@ -1,18 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { checkRules } from "../../src/config/rules.ts";
 import type { AgentConfig } from "../../src/config/agent-config.ts";
+import { makeContext } from "../support/context.ts";
 
-const config = (over: Partial<AgentConfig["payload"]>, credentials: Partial<AgentConfig["credentials"]> = {}): AgentConfig => ({
-  version: 1,
-  identity: {},
-  mjf: {},
-  lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, kill_grace_seconds: 60 },
-  host: {},
-  cvmfs: {},
-  credentials: { ca_dir: "/etc/grid-security/certificates", ...credentials },
-  payload: { type: "command", ...over },
-  options: {},
-});
+const config = (over: Partial<AgentConfig["payload"]>, credentials: Partial<AgentConfig["credentials"]> = {}): AgentConfig => {
+  const base = makeContext().config;
+  return { ...base, credentials: { ...base.credentials, ...credentials }, payload: { type: "command", ...over } };
+};
 
 describe("rules between keys", () => {
   it.each([

@@ -9,6 +9,10 @@ export interface ContextOverrides {
     lifecycle?: Partial<AgentConfig["lifecycle"]>;
     payload?: Partial<AgentConfig["payload"]>;
     credentials?: Partial<AgentConfig["credentials"]>;
+    host?: Partial<AgentConfig["host"]>;
+    scratch?: Partial<AgentConfig["scratch"]>;
+    accounts?: Partial<AgentConfig["accounts"]>;
+    cvmfs?: Partial<AgentConfig["cvmfs"]>;
   };
   root?: string | null;
   deadline?: Partial<Context["deadline"]>;
@@ -26,9 +30,11 @@ export function makeContext(o: ContextOverrides = {}): Context {
     identity: { ...c.identity },
     mjf: { ...c.mjf },
     lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, kill_grace_seconds: 60, ...c.lifecycle },
-    host: {},
-    cvmfs: {},
-    credentials: { ca_dir: "/etc/grid-security/certificates", ...c.credentials },
+    host: { metadata_lockdown: true, ...c.host },
+    scratch: { device: "auto", mount_point: "/scratch", swap_gb: 0, ...c.scratch },
+    accounts: { pilot_user: "vacpilot", payload_users: 0, payload_user_prefix: "vacpay", ...c.accounts },
+    cvmfs: { quota_mb: 20000, wait_for: [], wait_seconds: 300, ...c.cvmfs },
+    credentials: { ca_dir: "/etc/grid-security/certificates", expiry_policy: "warn", mint_proxy: true, ...c.credentials },
     payload: { type: "command", command: { path: "/bin/true", args: [], env: {}, user: "vacpayload", log_files: [] }, ...c.payload },
     options: {},
   };
