@@ -116,11 +116,11 @@ describe("mintProxyFile", () => {
     expect(statSync(join(dir, "p2.pem")).mode & 0o777).toBe(0o400);
   });
 
-  it.each([
+  it.each<[string, { mode?: number; keyPath?: string }, RegExp]>([
     ["a group-readable mode", { mode: 0o640 }, /^expected mode 0600 or stricter for a proxy file, got 0640$/],
     ["a missing host key", { keyPath: "/nonexistent/hostkey.pem" }, /^cannot read the host key \/nonexistent\/hostkey.pem \(ENOENT\)$/],
-  ])("refuses %s and writes nothing", async (_name, override, message) => {
-    const to = join(dir, `refused-${override.mode ?? 0}.pem`);
+  ])("refuses %s and writes nothing", async (name, override, message) => {
+    const to = join(dir, `refused-${name.replace(/ /g, "-")}.pem`);
     const err = await mintProxyFile({ certPath: join(dir, "host.pem"), keyPath: join(dir, "hostkey.pem"), path: to, notAfter: now() + HOUR, mode: 0o600, ...override }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(message);
     expect(() => statSync(to)).toThrow();
