@@ -90,13 +90,13 @@ describe("probeProxies without squid", () => {
     expect(p).toMatchObject({ ok: true, url: `${s1.url}/cvmfs/grid.cern.ch/.cvmfspublished` });
   });
 
-  it("a hung proxy is given up after the total timeout, with that reason", async () => {
-    const t0 = performance.now();
+  it("a hung proxy is given up after the total timeout, and not asked for the next server", async () => {
+    const before = sockets.length;
     const [p] = await probeProxies(spec(`http://127.0.0.1:${silentPort}`), ["grid.cern.ch"], [s1.serverUrl, s1.serverUrl.replace("@fqrn@", "x/@fqrn@")], { totalTimeoutMs: 300 });
-    const took = performance.now() - t0;
     expect(p).toMatchObject({ ok: false, reason: "no answer within 300 ms", url: null });
-    // Not asked again for the second server: the proxy itself is down.
-    expect(took).toBeLessThan(1000);
+    expect(p!.ms).toBeGreaterThanOrEqual(290);
+    // One connection: the proxy itself is down, so the second server is not tried through it.
+    expect(sockets.length - before).toBe(1);
   });
 
   it("a 200 page that is no manifest (a captive portal) is unusable", async () => {
@@ -174,11 +174,11 @@ describe.skipIf(squidMissing() !== null)(`probeProxies through a real squid${squ
     const hungUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
     try {
       const t0 = performance.now();
-      const probes = await probeProxies(spec(`${hungUrl}|${hungUrl.replace("127.0.0.1", "localhost")};${squid.url}`), ["grid.cern.ch"], [s.serverUrl], { totalTimeoutMs: 600 });
+      const probes = await probeProxies(spec(`${hungUrl}|${hungUrl.replace("127.0.0.1", "localhost")};${squid.url}`), ["grid.cern.ch"], [s.serverUrl], { totalTimeoutMs: 1000 });
       const took = performance.now() - t0;
       expect(probes.map((p) => p.ok)).toEqual([false, false, true]);
-      // Two hung proxies of 600 ms each, one after the other, would take 1.2 s.
-      expect(took).toBeLessThan(1100);
+      // Two hung proxies of 1 s each, one after the other, would take 2 s.
+      expect(took).toBeLessThan(1800);
     } finally {
       held.forEach((sock) => sock.destroy());
       await new Promise<void>((r) => hung.close(() => r()));
