@@ -5,7 +5,7 @@
 import { formatProblem, hasErrors } from "../config/problem.ts";
 import { gather } from "../context/gather.ts";
 import { redactValues } from "../context/redact.ts";
-import { payloadProblems } from "../stages/payload.ts";
+import { planProblems } from "../plan/plan.ts";
 import { EXIT } from "./help.ts";
 import type { Options } from "./options.ts";
 
@@ -23,7 +23,7 @@ export async function validateCommand(o: Options): Promise<number> {
     now: Date.now,
     ...(o.metadataWaitSeconds !== null ? { metadataMaxWaitMs: o.metadataWaitSeconds * 1000 } : {}),
   });
-  const problems = [...ctx.problems, ...payloadProblems(ctx)];
+  const problems = planProblems(ctx);
   const name = o.file ?? o.userData ?? "user_data";
   const code = hasErrors(problems) ? EXIT.failed : problems.some((p) => p.severity === "warning") ? EXIT.degraded : EXIT.ok;
   if (o.json) {

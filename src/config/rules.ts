@@ -3,6 +3,7 @@
 
 import type { SchemaProblem } from "./validate.ts";
 import type { AgentConfig } from "./agent-config.ts";
+import { checkCvmfs } from "../cvmfs/config-rules.ts";
 
 export function checkRules(c: AgentConfig): SchemaProblem[] {
   const out: SchemaProblem[] = [];
@@ -28,5 +29,6 @@ export function checkRules(c: AgentConfig): SchemaProblem[] {
   }
   if (c.credentials.hostcert && !c.credentials.hostkey) err("credentials.hostkey", "required with credentials.hostcert: expected the matching PEM private key");
   if (c.credentials.hostkey && !c.credentials.hostcert) err("credentials.hostcert", "required with credentials.hostkey: expected the matching PEM certificate");
+  out.push(...checkCvmfs(c.cvmfs));
   return out;
 }

@@ -1,6 +1,7 @@
 // The frozen Context: the only input of planners. Built once by gather(), never mutated.
 
 import type { AgentConfig } from "../config/agent-config.ts";
+import type { BlockDevice } from "../machine/block-devices.ts";
 import type { Problem } from "../config/problem.ts";
 import type { Origin } from "./layers.ts";
 import type { MetadataAttempt, MetadataProvider, MjfResult, UserDataResult } from "./types.ts";
@@ -10,6 +11,10 @@ export interface MachineFacts {
   memoryBytes: number;
   hostname: string;
   isRoot: boolean;
+  /** The block devices the kernel lists, with what they carry (src/machine/block-devices.ts); absent when not probed. */
+  blockDevices?: readonly BlockDevice[];
+  /** Whether the kernel has IPv6 (src/machine/ipv6.ts); absent when not probed. */
+  ipv6?: boolean;
 }
 
 export interface DeadlineInfo {

@@ -18,6 +18,8 @@ import { readMetadata } from "./metadata/index.ts";
 import { readMjf } from "./mjf.ts";
 import type { MetadataResult, UserDataResult } from "./types.ts";
 import { parseUserData } from "./user-data/parse.ts";
+import { probeBlockDevices } from "../machine/block-devices.ts";
+import { probeIpv6 } from "../machine/ipv6.ts";
 import { lookupVacuumName } from "./user-data/vacuum-names.ts";
 
 export interface GatherOptions {
@@ -309,8 +311,10 @@ function toProblem(sp: SchemaProblem, provenance: Record<string, Origin>): Probl
   const origin = originOf(provenance, sp.path);
   const source: Source = origin?.source ?? "user_data";
   // The experiment's template is wrong (grid-wide, 600) unless the bad value came from the site's
-  // side: metadata, MJF, environment or the command line (500).
-  const code: ShutdownCode = source === "user_data" ? 600 : 500;
+  // side: metadata, MJF, environment, the command line, or a ##user_data_*## value that Vac or
+  // Vcycle filled in from the site's configuration (a proxy list, a host certificate) (500).
+  const filledBySite = source === "user_data" && (origin?.location ?? "").includes("(##user_data_");
+  const code: ShutdownCode = source === "user_data" && !filledBySite ? 600 : 500;
   const where = origin?.location ? ` (${origin.location})` : "";
   return problem(sp.severity, source, sp.path, sp.message + where, sp.severity === "error" ? code : undefined);
 }
@@ -330,6 +334,9 @@ function machineFacts(): MachineFacts {
     memoryBytes: totalmem(),
     hostname: osHostname(),
     isRoot: typeof process.getuid === "function" && process.getuid() === 0,
+    // Read-only probes (sysfs, /proc, the first bytes of each device): facts for the planners.
+    blockDevices: probeBlockDevices(),
+    ipv6: probeIpv6(),
   };
 }
 

@@ -4,38 +4,17 @@
 // declared here until they join the Action union, and perform* are what the executor calls.
 
 import type { Context } from "../context/context.ts";
+import type { ProbeCvmfsAction, WaitPathsAction } from "../plan/actions.ts";
+export type { ProbeCvmfsAction, WaitPathsAction } from "../plan/actions.ts";
 import { proxyValue } from "./default-local.ts";
 import { judgeProbes, PROBE_CONNECT_TIMEOUT_MS, PROBE_TOTAL_TIMEOUT_MS, probeProxies, type ProbeOptions } from "./probe.ts";
 import { parseProxySpec } from "./proxy-spec.ts";
 import { waitForRepositories, type WaitOptions } from "./wait-paths.ts";
 
-export interface ProbeCvmfsAction {
-  kind: "probe-cvmfs";
-  why: string;
-  /** The CVMFS_HTTP_PROXY value written to default.local. */
-  proxy: string;
-  repositories: string[];
-  /** CVMFS_SERVER_URL entries, with @fqrn@. */
-  serverUrls: string[];
-  /** Fail when no way to the repositories is found; otherwise only report. */
-  required: boolean;
-  connectTimeoutMs: number;
-  timeoutMs: number;
-}
-
-export interface WaitPathsAction {
-  kind: "wait-paths";
-  why: string;
-  /** Machine paths: directories that must exist and be non-empty. */
-  paths: string[];
-  timeoutMs: number;
-}
-
 export type CvmfsReadinessAction = ProbeCvmfsAction | WaitPathsAction;
 
-/** What the payload waits for: cvmfs.wait_for, else every configured repository's root. */
-export const waitedPaths = (cvmfs: Context["config"]["cvmfs"]): string[] =>
-  cvmfs.wait_for.length ? [...cvmfs.wait_for] : (cvmfs.repositories ?? []).map((r) => `/cvmfs/${r}`);
+/** What the payload waits for: exactly cvmfs.wait_for (a payload names what it needs). */
+export const waitedPaths = (cvmfs: Context["config"]["cvmfs"]): string[] => [...cvmfs.wait_for];
 
 /** The readiness plan: nothing without repositories; no probe without server URLs to probe with. */
 export function planCvmfsReadiness(ctx: Context): CvmfsReadinessAction[] {

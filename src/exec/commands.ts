@@ -5,6 +5,9 @@
 
 export const COMMANDS = {
   blkid: "/usr/sbin/blkid",
+  cvmfs_config: "/usr/bin/cvmfs_config",
+  chmod: "/usr/bin/chmod",
+  fallocate: "/usr/bin/fallocate",
   groupadd: "/usr/sbin/groupadd",
   hostname: "/usr/bin/hostname",
   hostnamectl: "/usr/bin/hostnamectl",
@@ -14,6 +17,7 @@ export const COMMANDS = {
   "mkfs.xfs": "/usr/sbin/mkfs.xfs",
   mkswap: "/usr/sbin/mkswap",
   mount: "/usr/bin/mount",
+  openssl: "/usr/bin/openssl",
   poweroff: "/usr/sbin/poweroff",
   runuser: "/usr/sbin/runuser",
   setpriv: "/usr/bin/setpriv",

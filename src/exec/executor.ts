@@ -18,6 +18,8 @@ import { atomicWrite, ensureDir, ensureParentDirsSync } from "./atomic-write.ts"
 import type { CommandOverrides } from "./commands.ts";
 import { rootedPath } from "./rooted.ts";
 import { watchdogArgv } from "../supervise/watchdog-args.ts";
+import { mintProxyFile } from "../credentials/mint-proxy.ts";
+import { performProbeCvmfs, performWaitPaths } from "../cvmfs/readiness.ts";
 import { stageJobOutput } from "../lifecycle/joboutputs/stage-output.ts";
 import { uploadJobOutputs } from "../lifecycle/joboutputs/upload.ts";
 import { spawnWatchdog, type SpawnedWatchdog } from "../supervise/watchdog-spawn.ts";
@@ -106,6 +108,12 @@ function targetOf(a: Action): string {
     case "stage-joboutputs":
     case "upload-joboutputs":
       return a.spool;
+    case "probe-cvmfs":
+      return a.proxy;
+    case "mint-proxy":
+      return a.path;
+    case "wait-paths":
+      return a.paths[0] ?? "";
     case "create-user":
       return a.name;
     case "mount":
@@ -269,6 +277,15 @@ export function createExecutor(o: ExecutorOptions): Executor {
         if (r.failed.length || r.skippedForBudget.length) o.log.warn(`job outputs: ${detail}`);
         return { detail };
       }
+      case "probe-cvmfs":
+        return await performProbeCvmfs(a);
+      case "mint-proxy": {
+        const ids = ownerIds(a.owner);
+        const r = await mintProxyFile({ certPath: at(a.certPath), keyPath: at(a.keyPath), path: at(a.path), notAfter: a.notAfter, mode: a.mode, ...(ids.ids ? { uid: ids.ids.uid, gid: ids.ids.gid } : {}) });
+        return { detail: joinNotes(r.detail, ids.note) };
+      }
+      case "wait-paths":
+        return await performWaitPaths(a, at);
       case "start-watchdog": {
         const argv = watchdogArgv(o.agentExecutable ?? process.execPath, { at: a.at, root, spool: AGENT_PATHS.joboutputs, message: a.message });
         const w = await spawnWatchdog(argv, { root, log: o.log, ...(commands ? { commands } : {}) });
@@ -283,6 +300,8 @@ export function createExecutor(o: ExecutorOptions): Executor {
           "--home-dir", a.home,
           "--shell", a.shell,
           "--no-create-home",
+          // Its own group of the same name, which the planned homes are owned by.
+          "--user-group",
           ...(a.groups?.length ? ["--groups", a.groups.join(",")] : []),
           a.name,
         ];

@@ -161,6 +161,45 @@ export interface UploadJobOutputsAction extends Base {
   clientCertificate: "x509_proxy" | "hostcert" | null;
 }
 
+/** Fetch each repository's manifest through every configured CVMFS proxy; report the unusable ones. */
+export interface ProbeCvmfsAction extends Base {
+  kind: "probe-cvmfs";
+  /** The CVMFS_HTTP_PROXY value written to default.local. */
+  proxy: string;
+  repositories: string[];
+  /** CVMFS_SERVER_URL entries, with @fqrn@. */
+  serverUrls: string[];
+  /** Fail when no way to the repositories is found; otherwise only report. */
+  required: boolean;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+}
+
+/** Wait, bounded, until each directory exists and is non-empty (e.g. the CA directory on CVMFS). */
+export interface WaitPathsAction extends Base {
+  kind: "wait-paths";
+  /** Machine paths. */
+  paths: string[];
+  timeoutMs: number;
+}
+
+/**
+ * Mint an RFC 3820 proxy from the host certificate and key (native RSA-2048 key), valid until
+ * `notAfter` (cut to the host certificate's end). Not pure, so it is an action: a dry run shows it
+ * and generates no key.
+ */
+export interface MintProxyAction extends Base {
+  kind: "mint-proxy";
+  /** Machine paths. */
+  certPath: string;
+  keyPath: string;
+  path: string;
+  /** Unix seconds. */
+  notAfter: number;
+  owner: Owner;
+  mode: number;
+}
+
 export interface PowerOffAction extends Base {
   kind: "power-off";
 }
@@ -179,6 +218,9 @@ export type Action =
   | StartWatchdogAction
   | StageJobOutputsAction
   | UploadJobOutputsAction
+  | ProbeCvmfsAction
+  | WaitPathsAction
+  | MintProxyAction
   | PowerOffAction;
 
 export type ActionKind = Action["kind"];

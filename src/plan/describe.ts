@@ -4,6 +4,7 @@
 // credentials, and anything that looks like a PEM block or a token.
 
 import { isMachineWide, type Action, type Owner } from "./actions.ts";
+import { describeReadiness } from "../cvmfs/readiness.ts";
 import { shellQuote } from "../exec/shell-quote.ts";
 
 const REDACTED = "<redacted>";
@@ -117,6 +118,14 @@ export function describeAction(a: Action): string[] {
         `upload-joboutputs ${a.spool}/* -> ${redactSecrets(a.to)}/ (${a.last.join(", ")} last): ${a.why}`,
         `budget ${seconds(a.budgetMs)}, ${seconds(a.perRequestTimeoutMs)} per request${a.to.startsWith("https://") ? `, CA directory ${a.caDir ?? "system"}, client certificate ${a.clientCertificate ?? "none"}` : ""}`,
       ];
+    case "probe-cvmfs":
+    case "wait-paths":
+      return describeReadiness(a);
+    case "mint-proxy":
+      return [
+        `mint-proxy ${a.path} (mode ${octal(a.mode)}${ownerText(a.owner)}) from ${a.certPath} and ${a.keyPath}: ${a.why}`,
+        `RFC 3820, RSA-2048, valid until ${new Date(a.notAfter * 1000).toISOString().replace(".000Z", "Z")} or the host certificate's end`,
+      ];
     case "start-watchdog":
       return [`start-watchdog at ${new Date(a.at * 1000).toISOString().replace(".000Z", "Z")}: ${a.why}`, `writes "${a.message}" if no shutdown_message exists, then powers off (recorded under --root)`];
     default: {
@@ -160,6 +169,11 @@ export function actionToJson(a: Action): Record<string, unknown> {
     case "power-off":
     case "start-watchdog":
     case "stage-joboutputs":
+    case "probe-cvmfs":
+    case "wait-paths":
+      break;
+    case "mint-proxy":
+      json.modeOctal = octal(a.mode);
       break;
     case "upload-joboutputs":
       json.to = redactSecrets(a.to);

@@ -6,6 +6,8 @@ import { hasErrors, type Problem } from "../config/problem.ts";
 import type { Context } from "../context/context.ts";
 import type { Action } from "./actions.ts";
 import { payloadProblems } from "../stages/payload.ts";
+import { credentialProblems } from "../stages/credentials.ts";
+import { scratchProblems } from "../stages/scratch-disk.ts";
 import { STAGES } from "../stages/index.ts";
 import { planFinish, type Outcome } from "../stages/finish.ts";
 import type { Stage } from "../stages/stage.ts";
@@ -35,8 +37,13 @@ export function outcomeOfProblems(problems: readonly Problem[]): Outcome | null 
   return { code: first.code ?? 600, text: `${first.source}: ${first.path ? first.path + ": " : ""}${first.message}` };
 }
 
+/** Problems only planning can find (they need the whole Context); validate reports them too. */
+export function planProblems(ctx: Context): Problem[] {
+  return [...ctx.problems, ...scratchProblems(ctx), ...credentialProblems(ctx), ...payloadProblems(ctx)];
+}
+
 export function buildPlan(ctx: Context): Plan {
-  const problems = [...ctx.problems, ...payloadProblems(ctx)];
+  const problems = planProblems(ctx);
   const refusal = hasErrors(problems) ? outcomeOfProblems(problems) : null;
   const stages = STAGES.map((stage): PlannedStage => {
     if (refusal) return { stage, skipped: "refused: a fatal problem (see problems)", actions: [] };

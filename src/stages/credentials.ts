@@ -1,4 +1,5 @@
 import { problem, type Problem, type Source } from "../config/problem.ts";
+import type { MintProxyAction } from "../plan/actions.ts";
 import type { Context } from "../context/context.ts";
 import { probeCaDir, needsRehash, type CaDirFacts } from "../credentials/ca-dir.ts";
 import { checkCredentials, type CredentialItem } from "../credentials/check.ts";
@@ -65,18 +66,7 @@ export function credentialProblems(ctx: Context, caDir: CaDirFacts = caDirFacts(
  * reads the host certificate and key from the installed files, mints with mintProxyFile() from
  * src/credentials/mint-proxy.ts and writes `path` atomically. A dry run prints it and mints nothing.
  */
-export interface MintProxyActionFields {
-  kind: "mint-proxy";
-  /** Machine paths. */
-  certPath: string;
-  keyPath: string;
-  path: string;
-  /** Unix seconds: the VM's deadline; the executor cuts it to the host certificate's end. */
-  notAfter: number;
-  owner: Owner;
-  mode: number;
-  why: string;
-}
+export type MintProxyActionFields = MintProxyAction;
 
 /** When a proxy is minted: a host certificate and key, mint_proxy on, and no proxy in the user_data (that one wins). */
 export function planMintProxy(ctx: Context): MintProxyActionFields | null {
@@ -131,7 +121,7 @@ export function planCredentials(ctx: Context, caDir: CaDirFacts = caDirFacts(ctx
   if (c.x509_proxy !== undefined) {
     actions.push({ kind: "write-file", path: CREDENTIAL_PATHS.x509proxy, contents: withNewline(c.x509_proxy), mode: 0o600, owner: ROOT, secret: true, why: "X.509 proxy from the user_data" });
   }
-  // The mint-proxy action joins here once its kind is in the Action union: `if (mint) actions.push(mint);`
+  if (mint) actions.push(mint);
   actions.push(...planCaRehash(ctx, caDir));
   return actions;
 }

@@ -1,5 +1,7 @@
 // `agent validate` and secret handling through the compiled binary.
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { makeTlsFixtures } from "../support/tls-fixtures.ts";
+import { makeProxyPem } from "../lifecycle/joboutputs/proxy-certificate.ts";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runAgent, hasAgentBinary } from "./run-binary.ts";
@@ -51,20 +53,38 @@ describe.skipIf(!hasAgentBinary())("dist/agent validate", () => {
     expect(r.stdout).toContain('error: user_data: payload.type: "dirac" payloads are not supported by this agent version yet');
   });
 
-  it("never shows a proxy's key: not in the dry run, its JSON, the log, status or context", async () => {
+  it("a proxy that is not a certificate is refused with 500, without showing it", async () => {
     const root = tempDir();
     const ud = writeTemp(root, "ud", shellUserData([...COMMAND_DOC, "payload.command.args[] = -c", "payload.command.args[] = true", "user_data_option_x509_proxy <<END_PROXY", FAKE_PROXY, "END_PROXY"]));
+    const run = await runAgent(["run", "--root", root, "--user-data", ud, "--metadata-url", "none"]);
+    expect(run.exitCode).toBe(1);
+    expect(readFileSync(join(root, "var/spool/joboutputs/shutdown_message"), "utf8")).toMatch(/^500 user_data: credentials\.x509_proxy: /);
+    for (const text of [run.stdout, run.stderr, readFileSync(join(root, "var/log/vacuum-agent/agent.jsonl"), "utf8")]) expect(text).not.toContain(KEY_BODY);
+  });
+
+  it("never shows a proxy's key: not in the dry run, its JSON, the log, status, context or job outputs", async () => {
+    const root = tempDir();
+    const f = await makeTlsFixtures();
+    const proxy = makeProxyPem(f.clientCertPem, f.clientKeyPem).trim();
+    await f.cleanup();
+    const keyLines = proxy.split("\n").filter((l, i, all) => !l.startsWith("-----") && all.slice(0, i).some((x) => x.includes("BEGIN") && x.includes("PRIVATE KEY")) && !all.slice(0, i).some((x) => x.includes("END") && x.includes("PRIVATE KEY")));
+    expect(keyLines.length).toBeGreaterThan(5);
+    const ud = writeTemp(root, "ud", shellUserData([...COMMAND_DOC, "payload.command.args[] = -c", "payload.command.args[] = true", "user_data_option_x509_proxy <<END_PROXY", proxy, "END_PROXY"]));
     const dry = await runAgent(["--dry-run", "--user-data", ud, "--metadata-url", "none"]);
     expect(dry.stdout).toContain("credentials.x509_proxy");
     expect(dry.stdout).toMatch(/credentials\.x509_proxy\s+= <secret: \d+ bytes, redacted>/);
     const json = await runAgent(["--dry-run", "--json", "--user-data", ud, "--metadata-url", "none"]);
     const run = await runAgent(["run", "--root", root, "--user-data", ud, "--metadata-url", "none"]);
     expect(run.exitCode).toBe(0);
-    const files = ["var/log/vacuum-agent/agent.jsonl", "var/lib/vacuum-agent/status.json", "var/lib/vacuum-agent/context.json"].map((f) => readFileSync(join(root, f), "utf8"));
+    const spool = join(root, "var/spool/joboutputs");
+    const files = [
+      ...["var/log/vacuum-agent/agent.jsonl", "var/lib/vacuum-agent/status.json", "var/lib/vacuum-agent/context.json"].map((p) => readFileSync(join(root, p), "utf8")),
+      ...readdirSync(spool).map((n) => readFileSync(join(spool, n), "utf8")),
+    ];
     for (const text of [dry.stdout, dry.stderr, json.stdout, run.stdout, run.stderr, ...files]) {
-      expect(text).not.toContain(KEY_BODY);
-      expect(text).not.toContain("MIIDdzCCAl+gAwIBAgIUcertificate");
+      for (const line of keyLines) expect(text).not.toContain(line);
     }
-    expect(readdirSync(join(root, "var/lib/vacuum-agent")).sort()).toEqual(["context.json", "home", "machine-actions.jsonl", "status.json"]);
+    // The proxy itself is installed for the payload's services, mode 0600.
+    expect(statSync(join(root, "var/lib/vacuum-agent/credentials/x509proxy.pem")).mode & 0o777).toBe(0o600);
   });
 });

@@ -11,9 +11,9 @@ describe("planCvmfsReadiness", () => {
   it.each([
     ["no repositories: nothing", {}, []],
     [
-      "repositories only: their roots are waited for, no probe without server URLs",
+      "repositories only: nothing to probe without server URLs, nothing to wait for without wait_for",
       { repositories: ["grid.cern.ch", "lhcb.cern.ch"] },
-      [{ kind: "wait-paths", paths: ["/cvmfs/grid.cern.ch", "/cvmfs/lhcb.cern.ch"], timeoutMs: 300_000 }],
+      [],
     ],
     [
       "server URLs and wait_for: probe the written proxy list, then wait for the named paths",
@@ -39,7 +39,6 @@ describe("planCvmfsReadiness", () => {
     expect(actions.flatMap(describeReadiness)).toEqual([
       "probe-cvmfs auto;DIRECT: each CVMFS proxy fetches a repository manifest from a stratum-1; the unusable ones are reported",
       "manifests of grid.cern.ch from http://s1/cvmfs/@fqrn@; connect 2000 ms, total 5000 ms per request; fails when none is usable",
-      "wait-paths /cvmfs/grid.cern.ch (up to 300 s): the CVMFS directories the payload needs, non-empty",
     ]);
   });
 });

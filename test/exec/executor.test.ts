@@ -276,7 +276,7 @@ describe("machine-wide actions on the machine itself (fake runner, nothing spawn
       "users",
     );
     expect(calls.map((c) => c.argv)).toEqual([
-      ["useradd", "--system", "--home-dir", "/var/lib/vt", "--shell", "/usr/sbin/nologin", "--no-create-home", "--groups", "a,b", "vacuum-test-no-such-user"],
+      ["useradd", "--system", "--home-dir", "/var/lib/vt", "--shell", "/usr/sbin/nologin", "--no-create-home", "--user-group", "--groups", "a,b", "vacuum-test-no-such-user"],
     ]);
     expect(results[1]).toMatchObject({ ok: true, detail: "user root already exists" });
   });

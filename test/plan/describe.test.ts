@@ -52,6 +52,9 @@ const ONE_OF_EACH: Record<ActionKind, Action> = {
   "power-off": { kind: "power-off", why: "the VM is done" },
   "start-watchdog": { kind: "start-watchdog", at: 1_790_000_000, message: "700 Agent did not finish", why: "power off even if the agent dies" },
   "stage-joboutputs": { kind: "stage-joboutputs", spool: "/var/spool/joboutputs", files: [{ from: "/var/log/vacuum-agent/agent.jsonl", name: "vacuum-agent.jsonl" }], maxBytes: 1024, why: "logs" },
+  "probe-cvmfs": { kind: "probe-cvmfs", proxy: "http://squid:3128;DIRECT", repositories: ["grid.cern.ch"], serverUrls: ["http://s1.example/cvmfs/@fqrn@"], required: true, connectTimeoutMs: 2000, timeoutMs: 5000, why: "proxies usable" },
+  "mint-proxy": { kind: "mint-proxy", certPath: "/etc/grid-security/hostcert.pem", keyPath: "/etc/grid-security/hostkey.pem", path: "/var/lib/vacuum-agent/credentials/x509proxy.pem", notAfter: 1_790_000_000, owner: { user: "root", group: "root" }, mode: 0o600, why: "a proxy until the deadline" },
+  "wait-paths": { kind: "wait-paths", paths: ["/cvmfs/grid.cern.ch/etc/grid-security/certificates"], timeoutMs: 300_000, why: "CA directory" },
   "upload-joboutputs": { kind: "upload-joboutputs", spool: "/var/spool/joboutputs", to: "https://vcycle.example:443/machines/s/m/joboutputs", last: ["shutdown_message"], budgetMs: 60_000, perRequestTimeoutMs: 30_000, caDir: "/etc/grid-security/certificates", clientCertificate: "x509_proxy", why: "for the site" },
 };
 
@@ -69,6 +72,9 @@ const EXPECTED_FIRST: Record<ActionKind, string> = {
   "power-off": "power-off: the VM is done",
   "start-watchdog": "start-watchdog at 2026-09-21T14:13:20Z: power off even if the agent dies",
   "stage-joboutputs": "stage-joboutputs into /var/spool/joboutputs (each cut to 1024 bytes at most): logs",
+  "probe-cvmfs": "probe-cvmfs http://squid:3128;DIRECT: proxies usable",
+  "mint-proxy": "mint-proxy /var/lib/vacuum-agent/credentials/x509proxy.pem (mode 0600, owner root:root) from /etc/grid-security/hostcert.pem and /etc/grid-security/hostkey.pem: a proxy until the deadline",
+  "wait-paths": "wait-paths /cvmfs/grid.cern.ch/etc/grid-security/certificates (up to 300 s): CA directory",
   "upload-joboutputs": "upload-joboutputs /var/spool/joboutputs/* -> https://vcycle.example:443/machines/s/m/joboutputs/ (shutdown_message last): for the site",
 };
 
@@ -78,7 +84,7 @@ describe("describeAction", () => {
   it.each(Object.entries(ONE_OF_EACH))("%s", (kind, action) => {
     const lines = describeAction(action);
     expect(lines[0]).toBe(EXPECTED_FIRST[kind as ActionKind]);
-    const machineWide = !["mkdir", "write-file", "fetch", "run-command", "run-payload", "start-watchdog", "stage-joboutputs", "upload-joboutputs"].includes(kind);
+    const machineWide = !["mkdir", "write-file", "fetch", "run-command", "run-payload", "start-watchdog", "stage-joboutputs", "upload-joboutputs", "probe-cvmfs", "wait-paths", "mint-proxy"].includes(kind);
     expect(lines.includes(MACHINE_WIDE_LINE)).toBe(machineWide);
     const json = actionToJson(action);
     expect(json.kind).toBe(kind);

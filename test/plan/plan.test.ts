@@ -12,7 +12,13 @@ describe("buildPlan", () => {
       ["watchdog", false],
       ["context-record", true],
       ["hostname", true],
+      ["metadata-lockdown", true],
+      ["scratch-disk", true],
+      ["accounts", true],
       ["mjf-environment", false],
+      ["credentials", false],
+      ["cvmfs", false],
+      ["cvmfs-ready", false],
       ["payload", true],
     ]);
     expect(plan.expected).toEqual({ code: 200, text: "Payload completed" });

@@ -42,13 +42,14 @@ describe("credentials stage", () => {
   type Row = [string, Parameters<typeof makeContext>[0], { kind: string; path?: string; mode?: number; secret?: boolean }[]];
   const rows: Row[] = [
     [
-      "host certificate and key: /etc/grid-security (mint-proxy follows once its kind exists)",
+      "host certificate and key: /etc/grid-security, then a proxy minted from them",
       { config: { credentials: { hostcert: P.host.pem, hostkey: P.host.key.pem } } },
       [
         { kind: "mkdir", path: "/etc/grid-security", mode: 0o755 },
         { kind: "write-file", path: "/etc/grid-security/hostcert.pem", mode: 0o644 },
         { kind: "write-file", path: "/etc/grid-security/hostkey.pem", mode: 0o600, secret: true },
         { kind: "mkdir", path: "/var/lib/vacuum-agent/credentials", mode: 0o700 },
+        { kind: "mint-proxy", path: "/var/lib/vacuum-agent/credentials/x509proxy.pem", mode: 0o600 },
       ],
     ],
     [
