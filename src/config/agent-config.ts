@@ -53,6 +53,7 @@ export interface AgentConfig {
     expiry_policy: "warn" | "fail";
     mint_proxy: boolean;
   };
+  isolation: { required: boolean; runtime_path?: string; image?: string; test_command: string[] };
   payload: {
     type: PayloadType;
     dirac?: { pilot_url?: string; queue: string; submit_pool: string; vo?: string; extra_options?: string };
@@ -73,4 +74,4 @@ export interface AgentConfig {
 }
 
 /** Sections that are objects in the schema; always present after normalisation so planners need no `?.`. */
-export const OBJECT_SECTIONS = ["identity", "mjf", "lifecycle", "host", "scratch", "accounts", "cvmfs", "credentials", "options"] as const;
+export const OBJECT_SECTIONS = ["identity", "mjf", "lifecycle", "host", "scratch", "accounts", "cvmfs", "credentials", "isolation", "options"] as const;

@@ -1,6 +1,7 @@
 // The frozen Context: the only input of planners. Built once by gather(), never mutated.
 
 import type { AgentConfig } from "../config/agent-config.ts";
+import type { IsolationFacts } from "../isolation/probe.ts";
 import type { BlockDevice } from "../machine/block-devices.ts";
 import type { Problem } from "../config/problem.ts";
 import type { Origin } from "./layers.ts";
@@ -15,6 +16,8 @@ export interface MachineFacts {
   blockDevices?: readonly BlockDevice[];
   /** Whether the kernel has IPv6 (src/machine/ipv6.ts); absent when not probed. */
   ipv6?: boolean;
+  /** Where a container runtime and the configured image are (src/isolation/probe.ts). */
+  isolation?: IsolationFacts;
 }
 
 export interface DeadlineInfo {

@@ -20,6 +20,7 @@ import type { MetadataResult, UserDataResult } from "./types.ts";
 import { parseUserData } from "./user-data/parse.ts";
 import { probeBlockDevices } from "../machine/block-devices.ts";
 import { probeIpv6 } from "../machine/ipv6.ts";
+import { probeIsolation } from "../isolation/probe.ts";
 import { lookupVacuumName } from "./user-data/vacuum-names.ts";
 
 export interface GatherOptions {
@@ -197,6 +198,17 @@ export async function gather(opts: GatherOptions): Promise<Context> {
     candidates: d.candidates,
   };
 
+  // Where a container runtime and the image are (paths only, nothing run): for the isolation stage.
+  const machine: MachineFacts = {
+    ...machineFacts(),
+    isolation: probeIsolation({
+      root: opts.root,
+      ...(opts.env.PATH !== undefined ? { path: opts.env.PATH } : {}),
+      ...(config.isolation.runtime_path !== undefined ? { runtimePath: config.isolation.runtime_path } : {}),
+      ...(config.isolation.image !== undefined ? { image: config.isolation.image } : {}),
+    }),
+  };
+
   return Object.freeze({
     startedAt,
     root: opts.root,
@@ -206,7 +218,7 @@ export async function gather(opts: GatherOptions): Promise<Context> {
     userData,
     metadata: metadataInfo,
     mjf,
-    machine: machineFacts(),
+    machine,
     deadline,
     secrets: [...new Set(secrets)].filter((s) => s.length >= 8),
     problems,
@@ -267,7 +279,7 @@ function environmentLayer(env: Record<string, string | undefined>): Layer {
 /** Object sections always exist so their defaults apply; the chosen payload's section too. */
 function seedSections(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...obj };
-  for (const key of ["identity", "mjf", "lifecycle", "host", "scratch", "accounts", "cvmfs", "credentials", "options"]) {
+  for (const key of ["identity", "mjf", "lifecycle", "host", "scratch", "accounts", "cvmfs", "credentials", "isolation", "options"]) {
     if (out[key] === undefined) out[key] = {};
   }
   const payload = out.payload;
@@ -298,6 +310,7 @@ function normalise(value: unknown): AgentConfig {
     accounts: { pilot_user: "vacpilot", payload_users: 0, payload_user_prefix: "vacpay", ...section("accounts") },
     cvmfs: { quota_mb: 20000, wait_for: [], wait_seconds: 300, ...section("cvmfs") },
     credentials: { ca_dir: "/etc/grid-security/certificates", expiry_policy: "warn", mint_proxy: true, ...credentials },
+    isolation: { required: false, test_command: ["/bin/true"], ...section("isolation") },
     payload: { ...payload, type: (payload.type as AgentConfig["payload"]["type"]) ?? "command" },
     options: section("options") as Record<string, string>,
   } as AgentConfig;

@@ -85,7 +85,7 @@ export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): P
       continue;
     }
     const error = failed.error ?? "failed";
-    if (stage.failure.fatal) {
+    if (stage.fatalWhen?.(ctx) ?? stage.failure.fatal) {
       failedStages.push(stage.id);
       deps.log.error(`stage ${stage.id} failed: ${error}`);
       deps.stageFinished(stage.id, "failed", { error, durationMs });

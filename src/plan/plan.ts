@@ -8,6 +8,7 @@ import type { Action } from "./actions.ts";
 import { payloadProblems } from "../stages/payload.ts";
 import { credentialProblems } from "../stages/credentials.ts";
 import { scratchProblems } from "../stages/scratch-disk.ts";
+import { isolationProblems } from "../stages/isolation.ts";
 import { STAGES } from "../stages/index.ts";
 import { planFinish, type Outcome } from "../stages/finish.ts";
 import type { Stage } from "../stages/stage.ts";
@@ -39,7 +40,7 @@ export function outcomeOfProblems(problems: readonly Problem[]): Outcome | null 
 
 /** Problems only planning can find (they need the whole Context); validate reports them too. */
 export function planProblems(ctx: Context): Problem[] {
-  return [...ctx.problems, ...scratchProblems(ctx), ...credentialProblems(ctx), ...payloadProblems(ctx)];
+  return [...ctx.problems, ...scratchProblems(ctx), ...credentialProblems(ctx), ...isolationProblems(ctx), ...payloadProblems(ctx)];
 }
 
 export function buildPlan(ctx: Context): Plan {

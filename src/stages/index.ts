@@ -8,6 +8,7 @@ import { scratchDisk } from "./scratch-disk.ts";
 import { cvmfs } from "./cvmfs.ts";
 import { cvmfsReady } from "./cvmfs-ready.ts";
 import { hostname } from "./hostname.ts";
+import { isolation } from "./isolation.ts";
 import { layout } from "./layout.ts";
 import { mjfEnvironment } from "./mjf-environment.ts";
 import { payload } from "./payload.ts";
@@ -26,5 +27,6 @@ export const STAGES: readonly Stage[] = [
   credentials,
   cvmfs,
   cvmfsReady,
+  isolation,
   payload,
 ];

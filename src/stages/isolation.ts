@@ -62,7 +62,14 @@ function blockers(ctx: Context): { path: string; message: string }[] {
  * For the planner's problem collection: an error (500, the VM ends before any stage) when
  * isolation is required and cannot work, a warning when it is optional.
  */
+/** Isolation is wanted when it is required or an image is configured; otherwise the stage is silent. */
+export const isolationWanted = (ctx: Context): boolean => {
+  const s = isolationSettings(ctx);
+  return s.required || s.image !== undefined;
+};
+
 export function isolationProblems(ctx: Context): Problem[] {
+  if (!isolationWanted(ctx)) return [];
   const required = isolationSettings(ctx).required;
   return blockers(ctx).map((b) =>
     required
@@ -107,6 +114,7 @@ export const isolation: Stage & { fatalWhen(ctx: Context): boolean } = {
   id: "isolation",
   title: "container isolation (Apptainer/Singularity, unprivileged user namespaces)",
   skip: (ctx) => {
+    if (!isolationWanted(ctx)) return "not configured (no isolation.image, isolation.required false)";
     const b = blockers(ctx);
     if (b.length === 0) return null;
     // Required and blocked is refused before any stage (isolationProblems); optional goes on without.

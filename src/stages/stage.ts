@@ -14,4 +14,6 @@ export interface Stage {
   plan(ctx: Context): Action[];
   /** What a failure of this stage means: the shutdown code, and whether later stages still run. */
   failure: { code: ShutdownCode; fatal: boolean; text: string };
+  /** When fatality depends on the configuration (e.g. isolation.required); failure.fatal otherwise. */
+  fatalWhen?(ctx: Context): boolean;
 }

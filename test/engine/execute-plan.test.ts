@@ -45,6 +45,7 @@ describe("executePlan", () => {
       "start credentials", "finish credentials skipped",
       "start cvmfs", "finish cvmfs skipped",
       "start cvmfs-ready", "finish cvmfs-ready skipped",
+      "start isolation", "finish isolation skipped",
       "start payload", "finish payload ok",
       "start finish", "apply finish mkdir", "apply finish stage-joboutputs", "apply finish write-file", "finish finish ok",
       "before-power-off 200 Payload completed",

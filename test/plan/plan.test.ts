@@ -19,6 +19,7 @@ describe("buildPlan", () => {
       ["credentials", false],
       ["cvmfs", false],
       ["cvmfs-ready", false],
+      ["isolation", false],
       ["payload", true],
     ]);
     expect(plan.expected).toEqual({ code: 200, text: "Payload completed" });

@@ -70,6 +70,12 @@ describe("isolation stage", () => {
 
     const optionalCtx = ctxWith({ ...s, required: false }, f);
     const optional = isolationProblems(optionalCtx);
+    if (!("image" in s)) {
+      // Neither required nor given an image: isolation is simply not configured, silently.
+      expect(optional).toEqual([]);
+      expect(isolation.skip(optionalCtx)).toMatch(/^not configured/);
+      return;
+    }
     expect(optional).toHaveLength(1);
     expect(optional[0]).toMatchObject({ severity: "warning", path });
     expect(optional[0]!.code).toBeUndefined();

@@ -13,6 +13,7 @@ export interface ContextOverrides {
     scratch?: Partial<AgentConfig["scratch"]>;
     accounts?: Partial<AgentConfig["accounts"]>;
     cvmfs?: Partial<AgentConfig["cvmfs"]>;
+    isolation?: Partial<AgentConfig["isolation"]>;
   };
   root?: string | null;
   deadline?: Partial<Context["deadline"]>;
@@ -35,6 +36,7 @@ export function makeContext(o: ContextOverrides = {}): Context {
     accounts: { pilot_user: "vacpilot", payload_users: 0, payload_user_prefix: "vacpay", ...c.accounts },
     cvmfs: { quota_mb: 20000, wait_for: [], wait_seconds: 300, ...c.cvmfs },
     credentials: { ca_dir: "/etc/grid-security/certificates", expiry_policy: "warn", mint_proxy: true, ...c.credentials },
+    isolation: { required: false, test_command: ["/bin/true"], ...c.isolation },
     payload: { type: "command", command: { path: "/bin/true", args: [], env: {}, user: "vacpayload", log_files: [] }, ...c.payload },
     options: {},
   };
