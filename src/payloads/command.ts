@@ -5,6 +5,9 @@ import type { Context } from "../context/context.ts";
 import { mjfExports } from "../stages/mjf-environment.ts";
 import type { Action } from "../plan/actions.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
+import { payloadCaDirectory } from "../credentials/ca-directory.ts";
+import { isolationHandoff } from "../stages/isolation.ts";
+import { handoffEnv } from "../isolation/handoff.ts";
 
 export const FETCHED_COMMAND = `${AGENT_PATHS.stateDir}/payload/command`;
 export const PAYLOAD_STDOUT = `${AGENT_PATHS.joboutputs}/payload-stdout.log`;
@@ -35,6 +38,11 @@ export function planCommand(ctx: Context): Action[] {
   if (ctx.config.identity.uuid) env.VACUUM_VM_UUID = ctx.config.identity.uuid;
   if (ctx.config.identity.space) env.VACUUM_SPACE = ctx.config.identity.space;
   if (ctx.config.identity.machinetype) env.VACUUM_MACHINETYPE = ctx.config.identity.machinetype;
+  // What host preparation established, handed on: the CA directory and the container runtime.
+  const caDir = payloadCaDirectory(ctx);
+  if (caDir) env.X509_CERT_DIR = caDir.path;
+  const container = isolationHandoff(ctx);
+  if (container) Object.assign(env, handoffEnv(container));
   actions.push({
     kind: "run-payload",
     name: "command",

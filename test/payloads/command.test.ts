@@ -52,3 +52,14 @@ describe("command payload plan", () => {
     expect(run).toMatchObject({ kind: "run-payload", liveness: { paths: [PAYLOAD_STDOUT, "/var/spool/joboutputs/payload-stderr.log", "/tmp/x.log"], staleSeconds: 600 } });
   });
 });
+
+describe("what host preparation hands to the command payload", () => {
+  it("X509_CERT_DIR: the CVMFS CA directory when the configured one is missing and grid.cern.ch is mounted", () => {
+    const ctx = makeContext({ config: { credentials: { ca_dir: "/nonexistent/certificates" }, cvmfs: { repositories: ["grid.cern.ch"] } } });
+    expect(planCommand(ctx).at(-1)).toMatchObject({ env: { X509_CERT_DIR: "/cvmfs/grid.cern.ch/etc/grid-security/certificates" } });
+  });
+  it("no X509_CERT_DIR when there is none at all", () => {
+    const ctx = makeContext({ config: { credentials: { ca_dir: "/nonexistent/certificates" } } });
+    expect((planCommand(ctx).at(-1) as { env: Record<string, string> }).env.X509_CERT_DIR).toBeUndefined();
+  });
+});
