@@ -13,7 +13,15 @@ export function contextRecord(ctx: Context): Record<string, unknown> {
       ...ctx.deadline,
       deadlineIso: ctx.deadline.deadline === null ? null : new Date(ctx.deadline.deadline * 1000).toISOString(),
     },
-    machine: ctx.machine,
+    // One line per block device: the full probe is in the dry run's JSON, not in every VM's outputs.
+    machine: {
+      ...ctx.machine,
+      // Where the runtime was looked for is in the dry run; the isolation stage's plan names the one used.
+      isolation: undefined,
+      blockDevices: ctx.machine.blockDevices
+        ?.filter((d) => (d.sizeBytes ?? 0) > 0)
+        .map((d) => `${d.path} ${d.sizeBytes} B${d.signature ? ` ${JSON.stringify(d.signature)}` : ""}${d.mountPoints.length ? ` mounted on ${d.mountPoints.join(",")}` : ""}${d.unreadable ? ` (${d.unreadable})` : ""}`),
+    },
     config: redactedConfig(ctx.config),
     // Where each value came from, one line per key; defaults are left out (the schema has them).
     provenance: Object.fromEntries(
