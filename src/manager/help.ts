@@ -13,6 +13,7 @@ export const MANAGER_HELP = `Usage:
   manager render TEMPLATE|- [--set NAME=VALUE]... [--option X=VALUE]... [--file X=PATH]...
                  [--proxy FILE] [--manager vac|vcycle] [--json]
   manager export DEFINITION.json DIR [--json]
+  manager serve DEFINITION.json [--listen HOST:PORT] (--cert FILE --key FILE | --http)
   manager --version
   manager --help
 
@@ -42,9 +43,21 @@ export writes DEFINITION's content as a static tree for any web server or CVMFS:
 and DIR/user_data/<name>-<suffix>.template, into a temporary directory first and then renamed
 into place. It refuses an invalid definition (exit 1) and then leaves DIR untouched.
 
+serve publishes the same content from memory over HTTPS (or plain HTTP with --http) at
+/pipes/<name>.pipe and /user_data/<name>-<suffix>.template, and under base_url's path too.
+Pipes carry ETag and Last-Modified, answer 304 and are gzipped when the client accepts it;
+templates are sent with Cache-Control: no-store. Every error is an empty body with its status.
+It prints its URL as the first line of standard output and logs each request (with its
+User-Agent) to standard error. SIGHUP reads DEFINITION again and swaps it in only if it
+validates; otherwise it logs every problem and keeps serving the last good one. SIGTERM or
+SIGINT stop it (exit 0). An invalid definition at start is refused (exit 1).
+  --listen HOST:PORT    default 127.0.0.1:8443; port 0 picks a free one
+  --cert FILE --key FILE  the server certificate (chain) and its key, PEM
+  --http                plain HTTP, for a TLS-terminating proxy in front
+
 Exit codes:
-  0   valid (maybe with warnings); rendered; exported
-  1   invalid: Vac or Vcycle would reject or mishandle it; render or export refused
+  0   valid (maybe with warnings); rendered; exported; served until SIGTERM
+  1   invalid: Vac or Vcycle would reject or mishandle it; render, export or serve refused
   64  command-line usage error
   70  internal error
 `;

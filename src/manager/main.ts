@@ -29,5 +29,7 @@ export async function main(argv: string[]): Promise<number> {
       return (await import("./render-command.ts")).renderCommand(options);
     case "export":
       return (await import("./export-command.ts")).exportCommand(options);
+    case "serve":
+      return (await import("./serve-command.ts")).serveCommand(options);
   }
 }

@@ -3,7 +3,7 @@
 import { MANAGER_KINDS, type ManagerKind } from "./render-profile.ts";
 import { SUBSTITUTION_NAMES, type SubstitutionName } from "./substitution.ts";
 
-export type ManagerCommand = "validate" | "render" | "export" | "version" | "help";
+export type ManagerCommand = "validate" | "render" | "export" | "serve" | "version" | "help";
 
 export interface ManagerOptions {
   command: ManagerCommand;
@@ -18,16 +18,23 @@ export interface ManagerOptions {
   files: Record<string, string>;
   proxy: string | null;
   manager: ManagerKind | null;
+  /** serve --listen HOST:PORT (validated by the serve command). */
+  listen: string | null;
+  /** serve --cert FILE --key FILE (HTTPS), or --http. */
+  cert: string | null;
+  key: string | null;
+  http: boolean;
 }
 
 export class UsageError extends Error {}
 
-const COMMANDS: readonly ManagerCommand[] = ["validate", "render", "export"];
-const VALUE_FLAGS = new Set(["--set", "--option", "--file", "--proxy", "--manager"]);
+const COMMANDS: readonly ManagerCommand[] = ["validate", "render", "export", "serve"];
+const VALUE_FLAGS = new Set(["--set", "--option", "--file", "--proxy", "--manager", "--listen", "--cert", "--key"]);
 const ALLOWED: Record<ManagerCommand, ReadonlySet<string>> = {
   validate: new Set(["--json"]),
   render: new Set(["--json", "--set", "--option", "--file", "--proxy", "--manager"]),
   export: new Set(["--json"]),
+  serve: new Set(["--listen", "--cert", "--key", "--http"]),
   version: new Set(),
   help: new Set(),
 };
@@ -35,7 +42,7 @@ const ALLOWED: Record<ManagerCommand, ReadonlySet<string>> = {
 const SETTABLE = new Set<string>(SUBSTITUTION_NAMES.filter((n) => n !== "x509_proxy"));
 
 export function parseManagerOptions(argv: readonly string[]): ManagerOptions {
-  const o: ManagerOptions = { command: "help", json: false, file: null, dir: null, sets: {}, options: {}, files: {}, proxy: null, manager: null };
+  const o: ManagerOptions = { command: "help", json: false, file: null, dir: null, sets: {}, options: {}, files: {}, proxy: null, manager: null, listen: null, cert: null, key: null, http: false };
   const seen: string[] = [];
   const positional: string[] = [];
   let command: ManagerCommand | null = null;
@@ -51,6 +58,9 @@ export function parseManagerOptions(argv: readonly string[]): ManagerOptions {
     if (arg === "--json") {
       seen.push(arg);
       o.json = true;
+    } else if (arg === "--http") {
+      seen.push(arg);
+      o.http = true;
     } else if (VALUE_FLAGS.has(arg)) {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new UsageError(`${arg} needs a value`);
@@ -59,22 +69,27 @@ export function parseManagerOptions(argv: readonly string[]): ManagerOptions {
     } else if (arg.startsWith("-") && arg !== "-") {
       throw new UsageError(`unknown option ${arg}`);
     } else if (command === null) {
-      if (!(COMMANDS as readonly string[]).includes(arg)) throw new UsageError(`unknown command ${JSON.stringify(arg)} (expected validate, render or export)`);
+      if (!(COMMANDS as readonly string[]).includes(arg)) throw new UsageError(`unknown command ${JSON.stringify(arg)} (expected validate, render, export or serve)`);
       command = arg as ManagerCommand;
     } else {
       positional.push(arg);
     }
   }
   if (command === null) {
-    if (seen.length) throw new UsageError("a command is needed: validate, render or export");
+    if (seen.length) throw new UsageError("a command is needed: validate, render, export or serve");
     return o;
   }
   o.command = command;
   for (const flag of seen) if (!ALLOWED[command].has(flag)) throw new UsageError(`${flag} does not apply to ${command}`);
   const want = command === "export" ? 2 : 1;
-  const names = command === "export" ? "DEFINITION.json DIR" : command === "render" ? "TEMPLATE" : "FILE";
+  const names = command === "export" ? "DEFINITION.json DIR" : command === "serve" ? "DEFINITION.json" : command === "render" ? "TEMPLATE" : "FILE";
   if (positional.length !== want) throw new UsageError(`${command} takes ${names}`);
   o.file = positional[0]!;
+  if (command === "serve") {
+    if (o.file === "-") throw new UsageError("serve reads DEFINITION.json from a file: it is read again on SIGHUP");
+    if (o.http && (o.cert !== null || o.key !== null)) throw new UsageError("serve: --http is plain HTTP, without --cert and --key");
+    if (!o.http && (o.cert === null || o.key === null)) throw new UsageError("serve needs --cert FILE --key FILE (HTTPS) or --http");
+  }
   if (command === "export") {
     o.dir = positional[1]!;
     if (o.file === "-") throw new UsageError("export reads DEFINITION.json from a file: its templates are relative to it");
@@ -109,6 +124,15 @@ function flagValue(o: ManagerOptions, flag: string, value: string): void {
       if (value === "") throw new UsageError("--proxy needs a FILE");
       o.proxy = value;
       return;
+    case "--listen":
+    case "--cert":
+    case "--key": {
+      if (value === "") throw new UsageError(`${flag} needs a value`);
+      const key = flag.slice(2) as "listen" | "cert" | "key";
+      if (o[key] !== null) throw new UsageError(`${flag} given twice`);
+      o[key] = value;
+      return;
+    }
     case "--manager":
       if (!(MANAGER_KINDS as readonly string[]).includes(value)) throw new UsageError(`--manager ${value}: expected vac or vcycle`);
       o.manager = value as ManagerKind;

@@ -26,8 +26,20 @@ describe("parseManagerOptions", () => {
     expect(parseManagerOptions(["export", "d.json", "out"])).toMatchObject({ command: "export", file: "d.json", dir: "out" });
   });
 
+  it("serve DEFINITION with HTTPS or --http", () => {
+    expect(parseManagerOptions(["serve", "d.json", "--listen=127.0.0.1:0", "--cert", "c.pem", "--key", "k.pem"])).toMatchObject({ command: "serve", file: "d.json", listen: "127.0.0.1:0", cert: "c.pem", key: "k.pem", http: false });
+    expect(parseManagerOptions(["serve", "d.json", "--http"])).toMatchObject({ command: "serve", listen: null, http: true });
+  });
+
   it.each([
-    [["serve"], /unknown command/],
+    [["publish"], /unknown command/],
+    [["serve"], /serve takes DEFINITION.json/],
+    [["serve", "d.json"], /--cert FILE --key FILE \(HTTPS\) or --http/],
+    [["serve", "d.json", "--cert", "c.pem"], /--cert FILE --key FILE/],
+    [["serve", "d.json", "--http", "--key", "k.pem"], /without --cert and --key/],
+    [["serve", "-", "--http"], /from a file/],
+    [["serve", "d.json", "--http", "--listen", "a:1", "--listen", "b:2"], /--listen given twice/],
+    [["validate", "a", "--http"], /--http does not apply to validate/],
     [["validate"], /validate takes FILE/],
     [["validate", "a", "b"], /validate takes FILE/],
     [["export", "d.json"], /export takes DEFINITION.json DIR/],
