@@ -17,6 +17,7 @@ import { findUser, resolveOwner, type OwnerIds } from "./accounts.ts";
 import { atomicWrite, ensureDir, ensureParentDirsSync } from "./atomic-write.ts";
 import type { CommandOverrides } from "./commands.ts";
 import { rootedPath } from "./rooted.ts";
+import { rootedInvocation } from "./rooted-invocation.ts";
 import { watchdogArgv } from "../supervise/watchdog-args.ts";
 import { mintProxyFile } from "../credentials/mint-proxy.ts";
 import { performProbeCvmfs, performWaitPaths } from "../cvmfs/readiness.ts";
@@ -225,12 +226,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
       }
       case "run-command": {
         const secrets = (a.secretEnv ?? []).map((k) => a.env?.[k]).filter((v): v is string => !!v);
-        // Under --root the plan's users were only recorded and its files live under DIR: run as
-        // ourselves when the user exists only in the record, and the program from DIR when it is there.
-        const user = a.user !== undefined && root !== null && !findUser(root, a.user) ? undefined : a.user;
-        const rootNote = a.user !== undefined && user === undefined ? `not run as ${a.user}: that user exists only as a recorded create-user (--root)` : undefined;
-        const program = a.argv[0] !== undefined && root !== null && a.argv[0].startsWith("/") && existsSync(at(a.argv[0])) ? at(a.argv[0]) : a.argv[0];
-        const argv = program === undefined ? a.argv : [program, ...a.argv.slice(1)];
+        const { argv, user, note: rootNote } = rootedInvocation(root, a.argv, a.user);
         const r = await run(
           argv,
           runOpts(a.timeoutMs, {

@@ -4,13 +4,13 @@
 // the group's SIGKILL; children left behind by a payload that exited are ended the same way.
 
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { SHUTDOWN_MESSAGE_PATTERN } from "../contract/codes.ts";
 import type { CommandOverrides } from "../exec/commands.ts";
 import { ensureParentDirsSync } from "../exec/atomic-write.ts";
 import { rootedPath } from "../exec/rooted.ts";
 import { prepare } from "../exec/runner.ts";
-import { findUser } from "../exec/accounts.ts";
+import { rootedInvocation } from "../exec/rooted-invocation.ts";
 import type { RunPayloadAction } from "../plan/actions.ts";
 import { dirname } from "node:path";
 
@@ -74,10 +74,7 @@ export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promis
   });
   const at = (p: string) => rootedPath(o.root, p);
   const started = now();
-  // Under --root the payload user was only recorded, and its files live under DIR (as run-command).
-  const user = a.user !== undefined && o.root !== null && !findUser(o.root, a.user) ? undefined : a.user;
-  const program = a.argv[0] !== undefined && o.root !== null && a.argv[0].startsWith("/") && existsSync(at(a.argv[0])) ? at(a.argv[0]) : a.argv[0];
-  const argv = program === undefined ? a.argv : [program, ...a.argv.slice(1)];
+  const { argv, user, note: rootNote } = rootedInvocation(o.root, a.argv, a.user);
   const env = { ...a.env };
   if (a.messageFile) env.VACUUM_SHUTDOWN_MESSAGE_FILE = at(a.messageFile);
 
@@ -92,7 +89,6 @@ export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promis
   } catch (e) {
     return { end: { kind: "failed-to-start", error: (e as Error).message }, exitCode: null, signal: null, durationMs: now() - started, ranAs: "nobody" };
   }
-  const rootNote = a.user !== undefined && user === undefined ? `not run as ${a.user}: that user exists only as a recorded create-user (--root)` : undefined;
 
   const child = spawn(prepared.argv[0]!, prepared.argv.slice(1), {
     cwd: a.cwd ? at(a.cwd) : undefined,
@@ -175,7 +171,7 @@ export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promis
     exitCode: r.code,
     signal: r.signal,
     durationMs: now() - started,
-    ranAs: user === undefined && a.user !== undefined ? prepared.ranAs : prepared.ranAs,
+    ranAs: prepared.ranAs,
     ...(note ? { note } : {}),
     ...(ownMessage ? { ownMessage } : {}),
   };
