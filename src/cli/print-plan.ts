@@ -3,6 +3,7 @@
 // action describer and by the known secret values of the context.
 
 import { formatProblem } from "../config/problem.ts";
+import { isoSeconds } from "../contract/unix-time.ts";
 import type { Context } from "../context/context.ts";
 import { redactedConfig, redactValues } from "../context/redact.ts";
 import { flatten } from "../context/layers.ts";
@@ -12,7 +13,6 @@ import { shutdownMessage } from "../contract/codes.ts";
 import { versionLine } from "../version.ts";
 import { describeServices } from "../supervise/services.ts";
 
-const iso = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
 
 function inWords(seconds: number): string {
   const s = Math.round(seconds);
@@ -56,8 +56,8 @@ export function planText(ctx: Context, plan: Plan): string {
   const d = ctx.deadline;
   if (d.deadline === null) line("  none known: no MJF shutdown time, wall limit or lifecycle.max_wallclock_seconds");
   else {
-    line(`  ${iso(d.deadline)} (in ${inWords(d.deadline - ctx.startedAt)}); the payload is stopped from ${iso(d.effective!)} (margin ${d.marginSeconds} s)`);
-    for (const c of d.candidates) line(`    ${c.source}: ${iso(c.at)}`);
+    line(`  ${isoSeconds(d.deadline)} (in ${inWords(d.deadline - ctx.startedAt)}); the payload is stopped from ${isoSeconds(d.effective!)} (margin ${d.marginSeconds} s)`);
+    for (const c of d.candidates) line(`    ${c.source}: ${isoSeconds(c.at)}`);
   }
   line();
   line(`Problems (${plan.problems.length})`);
@@ -84,7 +84,7 @@ export function planJson(ctx: Context, plan: Plan): string {
     agent: versionLine("agent"),
     dryRun: true,
     root: ctx.root,
-    startedAt: iso(ctx.startedAt),
+    startedAt: isoSeconds(ctx.startedAt),
     inputs: {
       userData: ctx.userData && { origin: ctx.userData.origin, format: ctx.userData.format, size: ctx.userData.size, documentLocation: ctx.userData.documentLocation },
       metadata: ctx.metadata,
@@ -94,7 +94,7 @@ export function planJson(ctx: Context, plan: Plan): string {
     },
     config: redactedConfig(ctx.config),
     provenance: ctx.provenance,
-    deadline: { ...ctx.deadline, deadlineIso: ctx.deadline.deadline === null ? null : iso(ctx.deadline.deadline) },
+    deadline: { ...ctx.deadline, deadlineIso: ctx.deadline.deadline === null ? null : isoSeconds(ctx.deadline.deadline) },
     problems: plan.problems,
     refused: plan.refusal !== null,
     stages: plan.stages.map(({ stage, skipped, actions }) => ({ id: stage.id, title: stage.title, skipped, actions: actions.map(actionToJson) })),

@@ -4,6 +4,7 @@
 // credentials, and anything that looks like a PEM block or a token.
 
 import { isMachineWide, type Action, type Owner } from "./actions.ts";
+import { isoSeconds } from "../contract/unix-time.ts";
 import { describeReadiness } from "../cvmfs/readiness.ts";
 import { shellQuote } from "../exec/shell-quote.ts";
 
@@ -71,7 +72,7 @@ export function describeAction(a: Action): string[] {
     }
     case "run-payload": {
       const env = redactedEnv(a.env, a.secretEnv);
-      const stop = a.stopAt === null ? "no deadline" : `SIGTERM at ${new Date(a.stopAt * 1000).toISOString().replace(".000Z", "Z")} (or earlier if the deadline moves), SIGKILL ${a.killGraceSeconds} s later`;
+      const stop = a.stopAt === null ? "no deadline" : `SIGTERM at ${isoSeconds(a.stopAt)} (or earlier if the deadline moves), SIGKILL ${a.killGraceSeconds} s later`;
       return [
         `run-payload ${a.name}: ${redactSecrets(shellQuote(a.argv))}: ${a.why}`,
         `as ${a.user ?? "root"}${a.cwd ? `, in ${a.cwd}` : ""}; stdout > ${a.stdoutPath}, stderr > ${a.stderrPath}`,
@@ -124,10 +125,10 @@ export function describeAction(a: Action): string[] {
     case "mint-proxy":
       return [
         `mint-proxy ${a.path} (mode ${octal(a.mode)}${ownerText(a.owner)}) from ${a.certPath} and ${a.keyPath}: ${a.why}`,
-        `RFC 3820, RSA-2048, valid until ${new Date(a.notAfter * 1000).toISOString().replace(".000Z", "Z")} or the host certificate's end`,
+        `RFC 3820, RSA-2048, valid until ${isoSeconds(a.notAfter)} or the host certificate's end`,
       ];
     case "start-watchdog":
-      return [`start-watchdog at ${new Date(a.at * 1000).toISOString().replace(".000Z", "Z")}: ${a.why}`, `writes "${a.message}" if no shutdown_message exists, then powers off (recorded under --root)`];
+      return [`start-watchdog at ${isoSeconds(a.at)}: ${a.why}`, `writes "${a.message}" if no shutdown_message exists, then powers off (recorded under --root)`];
     default: {
       const unknown: never = a;
       throw new Error(`no dry-run description for action ${JSON.stringify(unknown)}`);

@@ -5,6 +5,7 @@
 // a deadline); a key the provider removed is dropped. onChange fires only when the deadline moves.
 
 import type { Deadline } from "../context/deadline.ts";
+import { isoSeconds } from "../contract/unix-time.ts";
 import { computeDeadline } from "../context/deadline.ts";
 import { readShutdownTimes, type ShutdownKey, type ShutdownTimes, type ShutdownTimesOptions } from "../context/mjf.ts";
 import type { JobFeatures, MachineFeatures } from "../context/types.ts";
@@ -62,7 +63,6 @@ const defaultTimers: DeadlineWatchTimers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-const iso = (unix: number): string => new Date(unix * 1000).toISOString().replace(".000Z", "Z");
 
 /** `in 5 min`, `2 h ago`: how far a time is from now, for people reading the log. */
 export function fromNow(unix: number, nowMs: number): string {
@@ -75,10 +75,10 @@ export function fromNow(unix: number, nowMs: number): string {
 /** What happened to one key between two reads, or null when nothing did. */
 export function describeKeyChange(key: ShutdownKey, before: number | undefined, after: number | undefined, nowMs: number): string | null {
   if (before === after) return null;
-  const at = (t: number) => `${iso(t)} (${fromNow(t, nowMs)})`;
+  const at = (t: number) => `${isoSeconds(t)} (${fromNow(t, nowMs)})`;
   if (before === undefined) return `${key} appeared: ${at(after!)}`;
-  if (after === undefined) return `${key} removed (was ${iso(before)})`;
-  return `${key} ${after < before ? "lowered" : "raised"} from ${iso(before)} to ${at(after)}`;
+  if (after === undefined) return `${key} removed (was ${isoSeconds(before)})`;
+  return `${key} ${after < before ? "lowered" : "raised"} from ${isoSeconds(before)} to ${at(after)}`;
 }
 
 export function createDeadlineWatch(o: DeadlineWatchOptions): DeadlineWatch {
@@ -158,7 +158,7 @@ export function createDeadlineWatch(o: DeadlineWatchOptions): DeadlineWatch {
         deadline = next;
         const reason = changes.join("; ");
         if (moved) {
-          const to = next.deadline === null ? "none" : `${iso(next.deadline)} (${fromNow(next.deadline, now())})`;
+          const to = next.deadline === null ? "none" : `${isoSeconds(next.deadline)} (${fromNow(next.deadline, now())})`;
           o.log.warn(`deadline watch: ${reason}; the deadline is now ${to}`, { deadline: next.deadline, effective: next.effective });
           try {
             o.onChange(next, reason);
@@ -166,7 +166,7 @@ export function createDeadlineWatch(o: DeadlineWatchOptions): DeadlineWatch {
             o.log.error(`deadline watch: the change handler failed: ${err instanceof Error ? err.message : String(err)}`);
           }
         } else {
-          o.log.info(`deadline watch: ${reason}; the deadline stays ${deadline.deadline === null ? "none" : iso(deadline.deadline)}`);
+          o.log.info(`deadline watch: ${reason}; the deadline stays ${deadline.deadline === null ? "none" : isoSeconds(deadline.deadline)}`);
         }
       }
     }

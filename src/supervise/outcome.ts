@@ -6,6 +6,7 @@
 //   could not start (missing or non-executable program) -> 600 (the template names a bad payload).
 
 import type { ShutdownCode } from "../contract/codes.ts";
+import { isoSeconds } from "../contract/unix-time.ts";
 import type { Outcome } from "../stages/finish.ts";
 import type { PayloadResult } from "./payload-process.ts";
 
@@ -24,7 +25,7 @@ export function payloadOutcome(name: string, r: PayloadResult): Outcome {
     case "signaled":
       return { code: 700, text: `Payload ${name} was killed by ${e.signal}` };
     case "deadline":
-      return { code: 100, text: `Payload ${name} stopped at the VM's deadline (${new Date(e.at * 1000).toISOString().replace(".000Z", "Z")})` };
+      return { code: 100, text: `Payload ${name} stopped at the VM's deadline (${isoSeconds(e.at)})` };
     case "stopped":
       return { code: 100, text: `Payload ${name} stopped: ${e.reason}` };
     case "stalled":
