@@ -1,8 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { closedUrl } from "../support/closed-port.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readMjf, readShutdownTimes } from "../../src/context/mjf.ts";
 import { closeHttpAgents } from "../../src/net/http-client.ts";
@@ -34,13 +33,6 @@ async function serve(opts: MjfServerOptions): Promise<MjfServer> {
   return s;
 }
 
-async function closedUrl(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return `http://127.0.0.1:${port}`;
-}
 
 describe("readMjf value parsing (from a directory)", () => {
   it.each([

@@ -76,10 +76,4 @@ export async function startStratumOne(opts: StratumOneOptions): Promise<StratumO
 }
 
 /** A port nothing listens on (bound, then released): connections to it are refused. */
-export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+export { closedPort } from "./closed-port.ts";

@@ -1,8 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { closedUrl } from "../../support/closed-port.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { readMetadata, type ConfigDriveDevice, type MetadataOptions } from "../../../src/context/metadata/index.ts";
 import type { MetadataResult } from "../../../src/context/types.ts";
@@ -21,13 +20,6 @@ async function serve(opts: MetadataServerOptions): Promise<MetadataServer> {
   return s;
 }
 
-async function closedUrl(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return `http://127.0.0.1:${port}`;
-}
 
 const quick = (url: string, extra: MetadataOptions = {}): MetadataOptions => ({
   baseUrl: url,
