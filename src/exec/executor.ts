@@ -127,6 +127,11 @@ function targetOf(a: Action): string {
       return a.rule.join(" ");
     case "power-off":
       return "";
+    case "fetch-pilot":
+    case "run-pilot-hooks":
+      return a.dir;
+    case "check-pilot-json":
+      return a.path;
   }
 }
 
@@ -374,6 +379,10 @@ export function createExecutor(o: ExecutorOptions): Executor {
         sysrq("o");
         return { detail: joinNotes("sysrq-trigger o", ...tried) };
       }
+      case "fetch-pilot":
+      case "check-pilot-json":
+      case "run-pilot-hooks":
+        throw new Error(`${a.kind} is not wired into this build yet`);
       default: {
         const unknown: never = a;
         throw new Error(`unknown action ${JSON.stringify(unknown)}`);

@@ -72,6 +72,85 @@ export interface RunPayloadAction extends Base {
   liveness?: { paths: string[]; staleSeconds: number };
   /** Machine path where the payload may write its own `NNN text` shutdown message. */
   messageFile?: string;
+  /** How its end becomes the shutdown code when the exit status cannot tell (DIRAC, HTCondor); exit status when absent. */
+  outcome?: OutcomeRule;
+  /** Steps done before stopAt so that running work can finish and no new work starts (DIRAC, HTCondor drains). */
+  drain?: DrainStep[];
+  /** Polled after the start until it succeeds; when it never does the payload is stopped and the run ends with its failure. */
+  ready?: ReadinessProbe;
+}
+
+/**
+ * Evidence read (machine paths) after the payload ended, turned into the shutdown code by a pure
+ * function of that payload type: src/payloads/dirac/outcome.ts, src/payloads/htcondor/outcome.ts.
+ */
+export type OutcomeRule =
+  | { kind: "dirac-pilot-log"; logPaths: string[] }
+  | { kind: "htcondor-history"; historyPath: string; logPaths: string[] };
+
+/** One drain step, done `leadSeconds` before the payload's stopAt (at once when that moment has passed). */
+export interface DrainStep {
+  leadSeconds: number;
+  do:
+    | { kind: "create-file"; path: string; contents: string }
+    | { kind: "run"; argv: string[]; user?: string; env?: Record<string, string>; timeoutSeconds: number };
+  why: string;
+}
+
+export interface ReadinessProbe {
+  argv: string[];
+  user?: string;
+  env?: Record<string, string>;
+  /** A regular expression (source text) the probe's stdout must match; exit status 0 is required too. */
+  expect: string;
+  timeoutSeconds: number;
+  intervalMs: number;
+  /** The outcome when the probe never succeeded in time (the payload is then stopped). */
+  failure: { code: 500 | 600 | 700; text: string };
+  why: string;
+}
+
+/**
+ * Download a pilot directory (DIRAC): the files `checksums.sha512` lists, each verified, or, when
+ * none is published and `requireManifest` is false, the files of the server's directory listing.
+ * Performed by src/pilot/download.ts; a failure carries its own shutdown code (600 when every URL
+ * failed on the server side, 500 for local network or CA problems).
+ */
+export interface FetchPilotAction extends Base {
+  kind: "fetch-pilot";
+  /** Directory URLs (ending in "/"), tried in order. */
+  urls: string[];
+  /** Machine path of the destination directory (created, emptied of earlier downloads). */
+  dir: string;
+  owner?: Owner;
+  /** Lower-case hex SHA-512 that checksums.sha512 itself must have (pinned in user_data). */
+  manifestSha512?: string;
+  requireManifest: boolean;
+  concurrency: number;
+  retries: number;
+  timeoutMs: number;
+  /** Machine paths of the CA directory and client certificate/key for https. */
+  tls: { caDir?: string; certPath?: string; keyPath?: string };
+}
+
+/** Validate the downloaded pilot.json for this VM's CE, queue and VO before the pilot starts (src/payloads/dirac/pilot-json.ts). */
+export interface CheckPilotJsonAction extends Base {
+  kind: "check-pilot-json";
+  /** Machine path of pilot.json. */
+  path: string;
+  ce: string;
+  queue: string;
+  vo?: string;
+  setup?: string;
+}
+
+/** Run the pilot directory's include_vm_*.sh hooks as root, only those checksums.sha512 covered, each with a timeout. */
+export interface RunPilotHooksAction extends Base {
+  kind: "run-pilot-hooks";
+  /** Machine path of the downloaded pilot directory. */
+  dir: string;
+  env: Record<string, string>;
+  timeoutSeconds: number;
 }
 
 export interface FetchAction extends Base {
@@ -205,6 +284,9 @@ export interface PowerOffAction extends Base {
 }
 
 export type Action =
+  | FetchPilotAction
+  | CheckPilotJsonAction
+  | RunPilotHooksAction
   | MkdirAction
   | WriteFileAction
   | RunCommandAction
@@ -233,6 +315,8 @@ export const MACHINE_WIDE_KINDS: ReadonlySet<ActionKind> = new Set([
   "start-service",
   "firewall",
   "power-off",
+  // Remote scripts run as root could change anything: never under --root.
+  "run-pilot-hooks",
 ]);
 
 export const isMachineWide = (a: Action): boolean =>

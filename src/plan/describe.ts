@@ -79,6 +79,9 @@ export function describeAction(a: Action): string[] {
         stop,
         ...(a.liveness ? [`ended if none of ${a.liveness.paths.join(", ")} grows for ${a.liveness.staleSeconds} s`] : []),
         ...(a.messageFile ? [`its own shutdown message, if any, from ${a.messageFile}`] : []),
+        ...(a.ready ? [`ready when ${redactSecrets(shellQuote(a.ready.argv))} prints /${a.ready.expect}/ within ${a.ready.timeoutSeconds} s, else ${a.ready.failure.code} ${a.ready.failure.text}`] : []),
+        ...(a.drain ?? []).map((d) => `${d.leadSeconds} s before the stop: ${d.do.kind === "create-file" ? `create ${d.do.path}` : redactSecrets(shellQuote(d.do.argv))} (${d.why})`),
+        ...(a.outcome ? [`outcome from ${a.outcome.kind === "dirac-pilot-log" ? `the JobAgent lines of ${a.outcome.logPaths.join(", ")}` : `the startd history ${a.outcome.historyPath}`} and the exit status`] : []),
         ...envLines(env),
       ];
     }
@@ -127,6 +130,16 @@ export function describeAction(a: Action): string[] {
         `mint-proxy ${a.path} (mode ${octal(a.mode)}${ownerText(a.owner)}) from ${a.certPath} and ${a.keyPath}: ${a.why}`,
         `RFC 3820, RSA-2048, valid until ${isoSeconds(a.notAfter)} or the host certificate's end`,
       ];
+    case "fetch-pilot":
+      return [
+        `fetch-pilot ${a.urls.map(redactSecrets).join(" | ")} -> ${a.dir}${ownerText(a.owner)}: ${a.why}`,
+        `${a.requireManifest ? "only the files checksums.sha512 lists" : "the files checksums.sha512 lists, else the directory listing"}${a.manifestSha512 ? `, checksums.sha512 pinned to sha512 ${a.manifestSha512.slice(0, 16)}…` : ""}; ${a.concurrency} at a time, ${a.retries} retries, timeout ${seconds(a.timeoutMs)}`,
+        ...(a.tls.caDir || a.tls.certPath ? [`CA directory ${a.tls.caDir ?? "system"}, client certificate ${a.tls.certPath ?? "none"}`] : []),
+      ];
+    case "check-pilot-json":
+      return [`check-pilot-json ${a.path} for CE ${a.ce}, queue ${a.queue}${a.vo ? `, VO ${a.vo}` : ""}${a.setup ? `, setup ${a.setup}` : ""}: ${a.why}`];
+    case "run-pilot-hooks":
+      return [`run-pilot-hooks ${a.dir}/include_vm_*.sh (only those checksums.sha512 verified; as root, ${a.timeoutSeconds} s each): ${a.why}`, ...envLines(redactedEnv(a.env, undefined)), ...mw];
     case "start-watchdog":
       return [`start-watchdog at ${isoSeconds(a.at)}: ${a.why}`, `writes "${a.message}" if no shutdown_message exists, then powers off (recorded under --root)`];
     default: {
@@ -163,6 +176,13 @@ export function actionToJson(a: Action): Record<string, unknown> {
     case "mkdir":
       json.modeOctal = octal(a.mode);
       break;
+    case "fetch-pilot":
+      json.urls = a.urls.map(redactSecrets);
+      break;
+    case "run-pilot-hooks":
+      json.env = redactedEnv(a.env, undefined);
+      break;
+    case "check-pilot-json":
     case "create-user":
     case "mount":
     case "set-hostname":

@@ -55,6 +55,20 @@ const ONE_OF_EACH: Record<ActionKind, Action> = {
   "probe-cvmfs": { kind: "probe-cvmfs", proxy: "http://squid:3128;DIRECT", repositories: ["grid.cern.ch"], serverUrls: ["http://s1.example/cvmfs/@fqrn@"], required: true, connectTimeoutMs: 2000, timeoutMs: 5000, why: "proxies usable" },
   "mint-proxy": { kind: "mint-proxy", certPath: "/etc/grid-security/hostcert.pem", keyPath: "/etc/grid-security/hostkey.pem", path: "/var/lib/vacuum-agent/credentials/x509proxy.pem", notAfter: 1_790_000_000, owner: { user: "root", group: "root" }, mode: 0o600, why: "a proxy until the deadline" },
   "wait-paths": { kind: "wait-paths", paths: ["/cvmfs/grid.cern.ch/etc/grid-security/certificates"], timeoutMs: 300_000, why: "CA directory" },
+  "fetch-pilot": {
+    kind: "fetch-pilot",
+    urls: ["https://pilots.example/lhcb/", "https://u:pw@mirror.example/pilot/"],
+    dir: "/scratch/dirac/pilot",
+    owner: { user: "diracpilot", group: "diracpilot" },
+    requireManifest: false,
+    concurrency: 16,
+    retries: 3,
+    timeoutMs: 60_000,
+    tls: { caDir: "/etc/grid-security/certificates" },
+    why: "the pilot directory",
+  },
+  "check-pilot-json": { kind: "check-pilot-json", path: "/scratch/dirac/pilot/pilot.json", ce: "vac01.example", queue: "default", vo: "lhcb", why: "fits this VM" },
+  "run-pilot-hooks": { kind: "run-pilot-hooks", dir: "/scratch/dirac/pilot", env: { VO: "lhcb" }, timeoutSeconds: 300, why: "site hooks" },
   "upload-joboutputs": { kind: "upload-joboutputs", spool: "/var/spool/joboutputs", to: "https://vcycle.example:443/machines/s/m/joboutputs", last: ["shutdown_message"], budgetMs: 60_000, perRequestTimeoutMs: 30_000, caDir: "/etc/grid-security/certificates", clientCertificate: "x509_proxy", why: "for the site" },
 };
 
@@ -75,6 +89,9 @@ const EXPECTED_FIRST: Record<ActionKind, string> = {
   "probe-cvmfs": "probe-cvmfs http://squid:3128;DIRECT: proxies usable",
   "mint-proxy": "mint-proxy /var/lib/vacuum-agent/credentials/x509proxy.pem (mode 0600, owner root:root) from /etc/grid-security/hostcert.pem and /etc/grid-security/hostkey.pem: a proxy until the deadline",
   "wait-paths": "wait-paths /cvmfs/grid.cern.ch/etc/grid-security/certificates (up to 300 s): CA directory",
+  "fetch-pilot": "fetch-pilot https://pilots.example/lhcb/ | https://<redacted>@mirror.example/pilot/ -> /scratch/dirac/pilot, owner diracpilot:diracpilot: the pilot directory",
+  "check-pilot-json": "check-pilot-json /scratch/dirac/pilot/pilot.json for CE vac01.example, queue default, VO lhcb: fits this VM",
+  "run-pilot-hooks": "run-pilot-hooks /scratch/dirac/pilot/include_vm_*.sh (only those checksums.sha512 verified; as root, 300 s each): site hooks",
   "upload-joboutputs": "upload-joboutputs /var/spool/joboutputs/* -> https://vcycle.example:443/machines/s/m/joboutputs/ (shutdown_message last): for the site",
 };
 
@@ -84,7 +101,7 @@ describe("describeAction", () => {
   it.each(Object.entries(ONE_OF_EACH))("%s", (kind, action) => {
     const lines = describeAction(action);
     expect(lines[0]).toBe(EXPECTED_FIRST[kind as ActionKind]);
-    const machineWide = !["mkdir", "write-file", "fetch", "run-command", "run-payload", "start-watchdog", "stage-joboutputs", "upload-joboutputs", "probe-cvmfs", "wait-paths", "mint-proxy"].includes(kind);
+    const machineWide = !["mkdir", "write-file", "fetch", "run-command", "run-payload", "start-watchdog", "stage-joboutputs", "upload-joboutputs", "probe-cvmfs", "wait-paths", "mint-proxy", "fetch-pilot", "check-pilot-json"].includes(kind);
     expect(lines.includes(MACHINE_WIDE_LINE)).toBe(machineWide);
     const json = actionToJson(action);
     expect(json.kind).toBe(kind);
