@@ -245,7 +245,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
         return { detail: joinNotes(`exit ${r.exitCode} after ${r.durationMs} ms`, ran(r), rootNote) };
       }
       case "run-payload": {
-        const r = await runPayload(a, { root, privileged, ...(commands ? { commands } : {}), ...(o.payloadControl ? { control: o.payloadControl } : {}) });
+        const r = await runPayload(a, { root, privileged, runCommand: run, log: o.log, ...(commands ? { commands } : {}), ...(o.payloadControl ? { control: o.payloadControl } : {}) });
         const how = r.end.kind === "exited" ? `exit ${r.end.exitCode}` : r.end.kind;
         return { detail: joinNotes(`${how} after ${r.durationMs} ms, ran as ${r.ranAs}`, r.note), payload: r };
       }

@@ -3,7 +3,8 @@
 //   exit 0 -> 200; exit N -> 700; killed by a signal we did not send -> 700;
 //   stopped at the deadline -> 100 (the host's limit, no back-off); stop request (SIGTERM/SIGINT to
 //   the agent, ACPI power button, preemption notice) -> 100; no progress -> 700;
-//   could not start (missing or non-executable program) -> 600 (the template names a bad payload).
+//   could not start (missing or non-executable program) -> 600 (the template names a bad payload);
+//   never ready (the readiness probe, e.g. the startd never reached the collector) -> the probe's own code.
 
 import type { ShutdownCode } from "../contract/codes.ts";
 import { isoSeconds } from "../contract/unix-time.ts";
@@ -32,5 +33,7 @@ export function payloadOutcome(name: string, r: PayloadResult): Outcome {
       return { code: 700, text: `Payload ${name} made no progress for ${minutes(e.staleSeconds)}` };
     case "failed-to-start":
       return { code: 600, text: `Payload ${name} could not start: ${e.error}` };
+    case "not-ready":
+      return { code: e.code, text: e.text };
   }
 }

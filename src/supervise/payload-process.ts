@@ -9,7 +9,8 @@ import { SHUTDOWN_MESSAGE_PATTERN } from "../contract/codes.ts";
 import type { CommandOverrides } from "../exec/commands.ts";
 import { ensureParentDirsSync } from "../exec/atomic-write.ts";
 import { rootedPath } from "../exec/rooted.ts";
-import { prepare } from "../exec/runner.ts";
+import { prepare, runCommand, type RunCommand } from "../exec/runner.ts";
+import { performDrainStep, probeReady } from "./payload-hooks.ts";
 import { rootedInvocation } from "../exec/rooted-invocation.ts";
 import type { RunPayloadAction } from "../plan/actions.ts";
 import { dirname } from "node:path";
@@ -29,7 +30,9 @@ export type PayloadEnd =
   | { kind: "deadline"; at: number }
   | { kind: "stopped"; reason: string }
   | { kind: "stalled"; staleSeconds: number }
-  | { kind: "failed-to-start"; error: string };
+  | { kind: "failed-to-start"; error: string }
+  /** The readiness probe never succeeded in time; the payload was stopped (code and text from the probe). */
+  | { kind: "not-ready"; code: 500 | 600 | 700; text: string };
 
 export interface PayloadResult {
   end: PayloadEnd;
@@ -51,6 +54,9 @@ export interface PayloadOptions {
   now?: () => number;
   /** How often deadlines, stop requests and liveness are checked. */
   pollMs?: number;
+  /** Runs the readiness probe and drain commands; runCommand by default. */
+  runCommand?: RunCommand;
+  log?: { info(msg: string): void; warn(msg: string): void };
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
@@ -125,14 +131,42 @@ export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promis
   };
   grew();
 
+  const run = o.runCommand ?? runCommand;
+  const hookDeps = { root: o.root, run, ...(o.commands ? { commands: o.commands } : {}), ...(o.privileged !== undefined ? { privileged: o.privileged } : {}), ...(o.log ? { log: o.log } : {}) };
+  // Readiness: polled beside the supervision loop; a probe that never succeeds ends the payload.
+  let notReady: { code: 500 | 600 | 700; text: string } | null = null;
+  const probeStop = new AbortController();
+  let wake: (() => void) | null = null;
+  const woken = () => new Promise<void>((r) => (wake = r));
+  const readiness = a.ready
+    ? probeReady(a.ready, { ...hookDeps, signal: probeStop.signal, now }).then((ok) => {
+        if (!ok && !probeStop.signal.aborted) {
+          notReady = a.ready!.failure;
+          wake?.();
+        }
+      })
+    : Promise.resolve();
+  // Drain steps: each once, `leadSeconds` before the (possibly moving) stopAt.
+  const drained = new Set<number>();
+  const drainDue = async (t: number, stopAt: number | null) => {
+    if (stopAt === null) return;
+    for (const [i, step] of (a.drain ?? []).entries()) {
+      if (drained.has(i) || t / 1000 < stopAt - step.leadSeconds) continue;
+      drained.add(i);
+      await performDrainStep(step, hookDeps);
+    }
+  };
+
   let end: PayloadEnd | null = null;
   while (done === null) {
-    await Promise.race([exited, sleep(pollMs), stopped]);
+    await Promise.race([exited, sleep(pollMs), stopped, woken()]);
     if (done !== null) break;
     const t = now();
     const stopAt = o.control?.stopAt() ?? a.stopAt;
     if (a.liveness && grew()) lastGrowth = t;
-    if (o.control?.stop.aborted) end = { kind: "stopped", reason: String(o.control.stop.reason ?? "stop requested") };
+    if (!o.control?.stop.aborted) await drainDue(t, stopAt);
+    if (notReady !== null) end = { kind: "not-ready", ...(notReady as { code: 500 | 600 | 700; text: string }) };
+    else if (o.control?.stop.aborted) end = { kind: "stopped", reason: String(o.control.stop.reason ?? "stop requested") };
     else if (stopAt !== null && t / 1000 >= stopAt) end = { kind: "deadline", at: stopAt };
     else if (a.liveness && t - lastGrowth >= a.liveness.staleSeconds * 1000) end = { kind: "stalled", staleSeconds: a.liveness.staleSeconds };
     if (end && child.pid !== undefined) {
@@ -145,6 +179,8 @@ export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promis
       break;
     }
   }
+  probeStop.abort();
+  await readiness;
   const r = (done ?? (await exited)) as { code: number | null; signal: string | null; error?: string };
   // Whatever the payload left running in its group goes with it.
   if (child.pid !== undefined && signalGroup(child.pid, "SIGTERM")) {

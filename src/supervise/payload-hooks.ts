@@ -1,0 +1,83 @@
+// What the supervisor does to a running payload besides watching it: the readiness probe (is the
+// HTCondor startd in the collector yet?) and the drain steps before its stop (DIRAC's drain file,
+// `condor_off -peaceful`). Both are planned data on the run-payload action; this module performs them.
+
+import { dirname } from "node:path";
+import type { CommandOverrides } from "../exec/commands.ts";
+import { atomicWrite, ensureParentDirsSync } from "../exec/atomic-write.ts";
+import { rootedPath } from "../exec/rooted.ts";
+import { rootedInvocation } from "../exec/rooted-invocation.ts";
+import type { RunCommand } from "../exec/runner.ts";
+import type { DrainStep, ReadinessProbe } from "../plan/actions.ts";
+
+export interface HookDeps {
+  root: string | null;
+  run: RunCommand;
+  commands?: CommandOverrides;
+  privileged?: boolean;
+  log?: { info(msg: string): void; warn(msg: string): void };
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/**
+ * Runs the probe every intervalMs until its stdout matches `expect` (true), the time is up (false)
+ * or `signal` aborts (the payload ended first: true, nothing to report).
+ */
+export async function probeReady(p: ReadinessProbe, d: HookDeps & { signal: AbortSignal; now: () => number }): Promise<boolean> {
+  const until = d.now() + p.timeoutSeconds * 1000;
+  const expect = new RegExp(p.expect, "m");
+  let last = "";
+  while (!d.signal.aborted) {
+    const { argv, user } = rootedInvocation(d.root, p.argv, p.user);
+    try {
+      const r = await d.run(argv, {
+        timeoutMs: Math.max(1000, Math.min(30_000, until - d.now())),
+        ...(user !== undefined ? { user } : {}),
+        ...(p.env ? { env: p.env } : {}),
+        ...(d.commands ? { commands: d.commands } : {}),
+        ...(d.privileged !== undefined ? { privileged: d.privileged } : {}),
+      });
+      if (expect.test(r.stdout)) {
+        d.log?.info(`payload ready: ${p.why}`);
+        return true;
+      }
+      last = "no match yet";
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (d.now() + p.intervalMs > until) {
+      d.log?.warn(`payload not ready after ${p.timeoutSeconds} s (${p.why}): ${last}`);
+      return d.signal.aborted;
+    }
+    await sleep(p.intervalMs, d.signal);
+  }
+  return true;
+}
+
+/** One drain step; a failure is logged, never fatal: the stop at the deadline still comes. */
+export async function performDrainStep(step: DrainStep, d: HookDeps): Promise<void> {
+  try {
+    if (step.do.kind === "create-file") {
+      const path = rootedPath(d.root, step.do.path);
+      ensureParentDirsSync(dirname(path));
+      await atomicWrite(path, step.do.contents, { mode: 0o644 });
+    } else {
+      const { argv, user } = rootedInvocation(d.root, step.do.argv, step.do.user);
+      await d.run(argv, {
+        timeoutMs: step.do.timeoutSeconds * 1000,
+        ...(user !== undefined ? { user } : {}),
+        ...(step.do.env ? { env: step.do.env } : {}),
+        ...(d.commands ? { commands: d.commands } : {}),
+        ...(d.privileged !== undefined ? { privileged: d.privileged } : {}),
+      });
+    }
+    d.log?.info(`drain: ${step.why}`);
+  } catch (err) {
+    d.log?.warn(`drain step failed (${step.why}): ${(err as Error).message}`);
+  }
+}
