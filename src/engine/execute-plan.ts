@@ -2,7 +2,7 @@
 // stage, a timeline in the log, and always the finishing actions (shutdown_message, power-off),
 // whatever failed before them.
 
-import { shutdownMessage } from "../contract/codes.ts";
+import { shutdownMessage, type ShutdownCode } from "../contract/codes.ts";
 import type { Context } from "../context/context.ts";
 import type { Plan } from "../plan/plan.ts";
 import { SUCCESS } from "../plan/plan.ts";
@@ -14,6 +14,8 @@ import type { PayloadResult } from "../supervise/payload-process.ts";
 export interface ActionResultLike {
   ok: boolean;
   error?: string;
+  /** The failure's own shutdown code, which wins over the stage's. */
+  code?: ShutdownCode;
   payload?: PayloadResult;
   action?: Action;
 }
@@ -89,7 +91,7 @@ export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): P
       failedStages.push(stage.id);
       deps.log.error(`stage ${stage.id} failed: ${error}`);
       deps.stageFinished(stage.id, "failed", { error, durationMs });
-      outcome = { code: stage.failure.code, text: `${stage.failure.text}: ${error}` };
+      outcome = { code: failed.code ?? stage.failure.code, text: `${stage.failure.text}: ${error}` };
     } else {
       degradedStages.push(stage.id);
       deps.log.warn(`stage ${stage.id} failed, going on: ${error}`);

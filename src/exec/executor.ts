@@ -12,6 +12,7 @@ import type { HttpRequest, HttpResponse } from "../net/http-client.ts";
 import { isMachineWide, type Action, type Owner } from "../plan/actions.ts";
 import { actionToJson, describeAction, octal, redactSecrets } from "../plan/describe.ts";
 import type { LogSink } from "../status/log.ts";
+import type { ShutdownCode } from "../contract/codes.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { findUser, resolveOwner, type OwnerIds } from "./accounts.ts";
 import { atomicWrite, ensureDir, ensureParentDirsSync } from "./atomic-write.ts";
@@ -37,10 +38,22 @@ export interface ActionResult {
   durationMs: number;
   /** One line: what failed and why. */
   error?: string;
+  /** The shutdown code this failure means, when the action knows better than its stage (fetch-pilot: 500 vs 600). */
+  code?: ShutdownCode;
   /** What was done, when worth saying ("already exists", "owner not applied: not root"). */
   detail?: string;
   /** For run-payload: how the payload ended (the engine maps it to the shutdown code). */
   payload?: PayloadResult;
+}
+
+/** A failure that carries its own shutdown code (the stage's code applies otherwise). */
+export class ActionFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: ShutdownCode,
+  ) {
+    super(message);
+  }
 }
 
 export interface ExecutorOptions {
@@ -417,7 +430,8 @@ export function createExecutor(o: ExecutorOptions): Executor {
         } catch (err) {
           const target = targetOf(action);
           const error = oneLine(`${action.kind}${target ? ` ${target}` : ""}: ${err instanceof Error ? err.message : String(err)}`);
-          const result: ActionResult = { action, ok: false, recorded: false, durationMs: Math.round(performance.now() - t0), error };
+          const code = err instanceof ActionFailure ? err.code : undefined;
+          const result: ActionResult = { action, ok: false, recorded: false, durationMs: Math.round(performance.now() - t0), error, ...(code ? { code } : {}) };
           results.push(result);
           o.log.error(`stage ${stageId}: failed: ${error}`, { stage: stageId, kind: action.kind, durationMs: result.durationMs });
           break;

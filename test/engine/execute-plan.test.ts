@@ -79,6 +79,14 @@ describe("executePlan", () => {
     expect(events).toContain(`finish payload ${state}`);
   });
 
+  it("a failure that carries its own code wins over the stage's code", async () => {
+    const ctx = makeContext();
+    const { deps } = harness(() => null);
+    deps.apply = async (actions) => actions.map((a) => (a.kind === "run-payload" ? { ok: false, error: "pilot directory unreachable", code: 600 as const } : { ok: true }));
+    const r = await executePlan(ctx, buildPlan(ctx), deps);
+    expect(r.outcome).toEqual({ code: 600, text: "Payload failed: pilot directory unreachable" });
+  });
+
   it("a non-fatal stage failure degrades and goes on", async () => {
     const ctx = makeContext({ config: { identity: { hostname: "vm1" } } });
     const { deps, events } = harness((a) => (a.kind === "set-hostname" ? "hostnamectl failed" : null));
