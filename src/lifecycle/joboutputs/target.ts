@@ -33,8 +33,23 @@ const HINTS: Record<number, string> = {
   404: " (Vcycle: bad path or the machine's directory is gone)",
 };
 
+/**
+ * Credentials in the URL (`https://vm:<token>@manager/...`, how the manager hands each VM its token
+ * through the user_data) become an Authorization: Basic header and leave the URL: never sent or
+ * logged as part of it.
+ */
+function splitCredentials(base: string): { url: string; authorization: string | null } {
+  const u = new URL(base);
+  if (!u.username && !u.password) return { url: base, authorization: null };
+  const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), authorization: `Basic ${Buffer.from(pair, "utf8").toString("base64")}` };
+}
+
 function httpTarget(base: string, o: TargetOptions): JobOutputsTarget {
-  const root = base.replace(/\/+$/, "");
+  const { url, authorization } = splitCredentials(base);
+  const root = url.replace(/\/+$/, "");
   return {
     kind: "http",
     where: safeUrl(root),
@@ -45,7 +60,7 @@ function httpTarget(base: string, o: TargetOptions): JobOutputsTarget {
           method: "PUT",
           url: `${root}/${name}`,
           // Set here, not only by the client: Vac answers 403 to a chunked upload.
-          headers: { "content-type": "application/octet-stream", "content-length": String(body.byteLength) },
+          headers: { "content-type": "application/octet-stream", "content-length": String(body.byteLength), ...(authorization ? { authorization } : {}) },
           body,
           connectTimeoutMs: Math.min(o.connectTimeoutMs ?? 5000, timeoutMs),
           timeoutMs,
