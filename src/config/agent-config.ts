@@ -56,7 +56,28 @@ export interface AgentConfig {
   isolation: { required: boolean; runtime_path?: string; image?: string; test_command: string[] };
   payload: {
     type: PayloadType;
-    dirac?: { pilot_url?: string; queue: string; submit_pool: string; vo?: string; extra_options?: string };
+    dirac?: {
+      pilot_url?: string;
+      // Keys added with the DIRAC payload are optional here (the schema gives defaults): read them
+      // through diracSettings() in src/payloads/dirac/settings.ts.
+      pilot_mirrors?: string[];
+      queue: string;
+      submit_pool: string;
+      vo?: string;
+      /** DIRAC site name (--name), not the GOCDB name of identity.site. */
+      site?: string;
+      setup?: string;
+      extra_options?: string;
+      user?: string;
+      max_cycles?: number;
+      stop_after_failed_matches?: number;
+      require_manifest?: boolean;
+      checksums_sha512?: string;
+      fetch_client_certificate?: "none" | "hostcert" | "x509_proxy";
+      run_hooks?: boolean;
+      hooks_timeout_seconds?: number;
+      drain_seconds?: number;
+    };
     htcondor?: { collector?: string; pool_password_base64?: string; idtoken?: string; uid_domain?: string };
     command?: {
       path?: string;

@@ -58,6 +58,8 @@ const SITE_OPTIONS: readonly SiteOption[] = [
   { x: "dirac_pilot_url", configPath: "payload.dirac.pilot_url", meaning: "DIRAC pilot files directory URL" },
   { x: "dirac_queue", configPath: "payload.dirac.queue", meaning: "DIRAC queue name" },
   { x: "dirac_opts", configPath: "payload.dirac.extra_options", meaning: "extra dirac-pilot.py options" },
+  { x: "dirac_site", configPath: "payload.dirac.site", meaning: "DIRAC site name (--name)" },
+  { x: "dirac_setup", configPath: "payload.dirac.setup", meaning: "DIRAC setup (--setup)" },
   { x: "submit_pool", configPath: "payload.dirac.submit_pool", meaning: "DIRAC submit pool" },
   { x: "vo", configPath: "payload.dirac.vo", meaning: "virtual organisation" },
   { x: "network_offload", configPath: "host.network_offload", meaning: "`on` keeps TSO/GSO/GRO enabled" },
