@@ -78,7 +78,25 @@ export interface AgentConfig {
       hooks_timeout_seconds?: number;
       drain_seconds?: number;
     };
-    htcondor?: { collector?: string; pool_password_base64?: string; idtoken?: string; uid_domain?: string };
+    htcondor?: {
+      collector?: string;
+      pool_password_base64?: string;
+      idtoken?: string;
+      uid_domain?: string;
+      // Defaults from the schema; optional here so partial configs (tests) still type-check
+      // (src/payloads/htcondor/settings.ts resolves them).
+      config_location?: "private" | "system";
+      start?: string;
+      idle_shutdown_seconds?: number;
+      update_interval_seconds?: number;
+      slot_type?: "partitionable" | "static";
+      ready_timeout_seconds?: number;
+      drain_seconds?: number;
+      graceful_drain_seconds?: number;
+      ccb?: boolean;
+      ssl?: "auto" | "hostcert" | "x509_proxy" | "off";
+      extra_config?: string[];
+    };
     command?: {
       path?: string;
       url?: string;

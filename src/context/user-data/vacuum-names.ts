@@ -64,7 +64,7 @@ const SITE_OPTIONS: readonly SiteOption[] = [
   { x: "vo", configPath: "payload.dirac.vo", meaning: "virtual organisation" },
   { x: "network_offload", configPath: "host.network_offload", meaning: "`on` keeps TSO/GSO/GRO enabled" },
   { x: "condor_host", configPath: "payload.htcondor.collector", meaning: "HTCondor CONDOR_HOST" },
-  { x: "pool_password_base64", configPath: "payload.htcondor.pool_password_base64", meaning: "HTCondor pool password, base64", secret: true },
+  { x: "pool_password_base64", configPath: "payload.htcondor.pool_password_base64", meaning: "HTCondor pool password file (condor_store_cred format), base64", secret: true },
   { x: "uid_domain", configPath: "payload.htcondor.uid_domain", meaning: "HTCondor UID_DOMAIN" },
   { x: "condor_idtoken", configPath: "payload.htcondor.idtoken", meaning: "HTCondor IDTOKEN", secret: true, multiLine: true },
 ];
