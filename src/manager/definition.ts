@@ -31,6 +31,8 @@ export interface MachinetypeDefinition {
   image_signing_dn?: string;
   options?: Record<string, string>;
   files?: Record<string, string>;
+  /** Not published: `/`-form DN prefixes whose client certificates may PUT for VMs of this type. */
+  client_dn_prefixes?: string[];
 }
 
 export interface PipeDefinition {
@@ -42,6 +44,12 @@ export interface PipeDefinition {
 export interface Definition {
   version: 1;
   base_url: string;
+  /** Where VMs reach `manager serve`; default: the origin of the request that fetched the template. */
+  manager_url?: string;
+  /** NAME -> agent binary path (relative to the definition file). */
+  agents?: Record<string, string>;
+  /** NAME -> pilot directory (relative to the definition file). */
+  pilot_directories?: Record<string, string>;
   pipes: PipeDefinition[];
 }
 
@@ -100,6 +108,11 @@ function strictTypes(schema: JsonSchema, node: JsonNode, path: string, out: Pipe
 /** Rules across entries: what the schema subset cannot express. */
 function semanticRules(def: Definition, out: PipeProblem[]): void {
   if (def.pipes.length === 0) out.push(pipeProblem("error", "pipes", "no pipe: define at least one"));
+  for (const key of ["agents", "pilot_directories"] as const) {
+    for (const name of Object.keys(def[key] ?? {})) {
+      if (!PUBLISHED_NAME.test(name)) out.push(pipeProblem("error", `${key}.${name}`, `${JSON.stringify(name)}: expected a name of [A-Za-z0-9_-] (it is a URL path component)`));
+    }
+  }
   const names = new Map<string, number>();
   const templates = new Map<string, string>();
   def.pipes.forEach((pipe, p) => {
@@ -115,6 +128,9 @@ function semanticRules(def: Definition, out: PipeProblem[]): void {
     });
   });
 }
+
+/** Names of agents and pilot directories: one URL path component. */
+export const PUBLISHED_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** `<pipe name>-<suffix>.template`: the machinetype name a site gets when its prefix is the pipe name. */
 export const templateName = (pipe: Pick<PipeDefinition, "name">, mt: Pick<MachinetypeDefinition, "suffix">): string => `${pipe.name}-${mt.suffix}.template`;

@@ -24,17 +24,23 @@ export interface ManagerOptions {
   cert: string | null;
   key: string | null;
   http: boolean;
+  /** serve --state DIR: the VM token key, job outputs and VM records; without it no VM endpoints. */
+  state: string | null;
+  /** serve --client-ca DIR|FILE: CAs whose client certificates (and their proxies) may authenticate VMs. */
+  clientCa: string | null;
+  /** serve --metadata loopback|all|off: who may read the metadata emulation. */
+  metadata: "loopback" | "all" | "off" | null;
 }
 
 export class UsageError extends Error {}
 
 const COMMANDS: readonly ManagerCommand[] = ["validate", "render", "export", "serve"];
-const VALUE_FLAGS = new Set(["--set", "--option", "--file", "--proxy", "--manager", "--listen", "--cert", "--key"]);
+const VALUE_FLAGS = new Set(["--set", "--option", "--file", "--proxy", "--manager", "--listen", "--cert", "--key", "--state", "--client-ca", "--metadata"]);
 const ALLOWED: Record<ManagerCommand, ReadonlySet<string>> = {
   validate: new Set(["--json"]),
   render: new Set(["--json", "--set", "--option", "--file", "--proxy", "--manager"]),
   export: new Set(["--json"]),
-  serve: new Set(["--listen", "--cert", "--key", "--http"]),
+  serve: new Set(["--listen", "--cert", "--key", "--http", "--state", "--client-ca", "--metadata"]),
   version: new Set(),
   help: new Set(),
 };
@@ -42,7 +48,7 @@ const ALLOWED: Record<ManagerCommand, ReadonlySet<string>> = {
 const SETTABLE = new Set<string>(SUBSTITUTION_NAMES.filter((n) => n !== "x509_proxy"));
 
 export function parseManagerOptions(argv: readonly string[]): ManagerOptions {
-  const o: ManagerOptions = { command: "help", json: false, file: null, dir: null, sets: {}, options: {}, files: {}, proxy: null, manager: null, listen: null, cert: null, key: null, http: false };
+  const o: ManagerOptions = { command: "help", json: false, file: null, dir: null, sets: {}, options: {}, files: {}, proxy: null, manager: null, listen: null, cert: null, key: null, http: false, state: null, clientCa: null, metadata: null };
   const seen: string[] = [];
   const positional: string[] = [];
   let command: ManagerCommand | null = null;
@@ -89,6 +95,8 @@ export function parseManagerOptions(argv: readonly string[]): ManagerOptions {
     if (o.file === "-") throw new UsageError("serve reads DEFINITION.json from a file: it is read again on SIGHUP");
     if (o.http && (o.cert !== null || o.key !== null)) throw new UsageError("serve: --http is plain HTTP, without --cert and --key");
     if (!o.http && (o.cert === null || o.key === null)) throw new UsageError("serve needs --cert FILE --key FILE (HTTPS) or --http");
+    if (o.http && o.clientCa !== null) throw new UsageError("serve: --client-ca needs HTTPS (--cert and --key)");
+    if ((o.clientCa !== null || o.metadata !== null) && o.state === null) throw new UsageError(`serve: ${o.clientCa !== null ? "--client-ca" : "--metadata"} applies to the VM endpoints, which need --state DIR`);
   }
   if (command === "export") {
     o.dir = positional[1]!;
@@ -124,11 +132,18 @@ function flagValue(o: ManagerOptions, flag: string, value: string): void {
       if (value === "") throw new UsageError("--proxy needs a FILE");
       o.proxy = value;
       return;
+    case "--metadata":
+      if (value !== "loopback" && value !== "all" && value !== "off") throw new UsageError(`--metadata ${value}: expected loopback, all or off`);
+      if (o.metadata !== null) throw new UsageError("--metadata given twice");
+      o.metadata = value;
+      return;
     case "--listen":
     case "--cert":
-    case "--key": {
+    case "--key":
+    case "--state":
+    case "--client-ca": {
       if (value === "") throw new UsageError(`${flag} needs a value`);
-      const key = flag.slice(2) as "listen" | "cert" | "key";
+      const key = (flag === "--client-ca" ? "clientCa" : flag.slice(2)) as "listen" | "cert" | "key" | "state" | "clientCa";
       if (o[key] !== null) throw new UsageError(`${flag} given twice`);
       o[key] = value;
       return;

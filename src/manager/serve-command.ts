@@ -3,12 +3,19 @@
 // goes to stdout as the first line, so a script or a test that asked for port 0 learns the port;
 // everything else is logged to stderr.
 
-import { readFile } from "node:fs/promises";
+import { X509Certificate } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import { ensureDir } from "../exec/atomic-write.ts";
+import { readCaDir } from "../net/ca-dir.ts";
 import { MANAGER_EXIT } from "./help.ts";
 import type { ManagerOptions } from "./options.ts";
 import { createApp } from "./serve/app.ts";
 import { createPublisher } from "./serve/publisher.ts";
 import { parseListen, startServer, type ServerTls } from "./serve/server.ts";
+import { createVmService, type VmService } from "./vm/vm-service.ts";
+import { VmRegistry } from "./vm/vm-registry.ts";
+import { loadVmState, startStateFile, type StateFile } from "./vm/vm-state-file.ts";
+import { loadTokenKey } from "./vm/vm-token.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8443";
 
@@ -27,6 +34,12 @@ export async function serveCommand(o: ManagerOptions): Promise<number> {
     const key = await readPem(o.key!, "key");
     if (!cert || !key) return MANAGER_EXIT.failed;
     tls = { certPem: cert, keyPem: key };
+  }
+  let clientCas: { pem: string[]; parsed: X509Certificate[] } | null = null;
+  if (o.clientCa) {
+    clientCas = await readClientCas(o.clientCa);
+    if (!clientCas) return MANAGER_EXIT.failed;
+    tls!.clientCa = clientCas.pem;
   }
 
   const publisher = createPublisher({ file: o.file!, log });
@@ -50,12 +63,33 @@ export async function serveCommand(o: ManagerOptions): Promise<number> {
     process.off("SIGINT", onStop);
   };
 
-  const app = createApp({ content: publisher.current, log });
+  let vm: VmService | undefined;
+  let stateFile: StateFile | null = null;
+  if (o.state) {
+    try {
+      await ensureDir(o.state, 0o700);
+      const key = await loadTokenKey(o.state);
+      const registry = new VmRegistry();
+      await loadVmState(o.state, registry, log);
+      stateFile = startStateFile({ stateDir: o.state, registry, log });
+      vm = createVmService({ stateDir: o.state, key, registry, content: publisher.current, clientCas: clientCas?.parsed ?? [], metadata: o.metadata ?? "loopback", log });
+      log(`state in ${o.state}: ${registry.size} VM(s) known; VM endpoints at /vms/<machinetype>/<vm-id>/`);
+    } catch (err) {
+      detach();
+      log(`cannot use the state directory ${o.state}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return MANAGER_EXIT.failed;
+    }
+  } else {
+    log("no --state: no VM endpoints (job outputs, heartbeats, MJF, metadata)");
+  }
+
+  const app = createApp({ content: publisher.current, log, ...(vm ? { vm } : {}) });
   let server;
   try {
-    server = await startServer({ listen, tls, handler: (req) => app.fetch(req) });
+    server = await startServer({ listen, tls, handler: (req, info) => app.fetch(req, info), ...(vm ? { maxBodyBytes: vm.bodyLimit } : {}) });
   } catch (err) {
     detach();
+    await stateFile?.close();
     const e = err as NodeJS.ErrnoException;
     // A bad certificate/key pair fails here too; its message names the problem, never the key.
     log(`cannot serve on ${listenText}: ${e.code ?? e.message}`);
@@ -69,10 +103,13 @@ export async function serveCommand(o: ManagerOptions): Promise<number> {
     stopping = (signal) => {
       stopping = () => {}; // a second signal while closing changes nothing
       log(`${signal}: stopping`);
-      running.close().then(() => {
-        detach();
-        resolveExit(MANAGER_EXIT.ok);
-      });
+      running
+        .close()
+        .then(() => stateFile?.close())
+        .then(() => {
+          detach();
+          resolveExit(MANAGER_EXIT.ok);
+        });
     };
     if (early.length) stopping(early[0]!);
   });
@@ -86,4 +123,28 @@ async function readPem(file: string, what: string): Promise<Buffer | null> {
     log(`cannot read the ${what} ${file}: ${code === "ENOENT" ? "no such file" : code ?? "unreadable"}`);
     return null;
   }
+}
+
+/** --client-ca: a CA directory (/etc/grid-security/certificates) or a PEM file of CAs. */
+async function readClientCas(path: string): Promise<{ pem: string[]; parsed: X509Certificate[] } | null> {
+  let pem: string[];
+  try {
+    pem = (await stat(path)).isDirectory() ? await readCaDir(path) : ((await readFile(path, "utf8")).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []);
+  } catch (err) {
+    log(`cannot read the client CAs ${path}: ${(err as NodeJS.ErrnoException).code ?? "unreadable"}`);
+    return null;
+  }
+  const parsed: X509Certificate[] = [];
+  for (const p of pem) {
+    try {
+      parsed.push(new X509Certificate(p));
+    } catch {
+      // A broken file in a CA directory must not stop the others; OpenSSL skips it too.
+    }
+  }
+  if (parsed.length === 0) {
+    log(`--client-ca ${path}: no CA certificate found`);
+    return null;
+  }
+  return { pem, parsed };
 }

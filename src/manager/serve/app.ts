@@ -4,17 +4,32 @@
 // comes back, so an error page would become a VM's user_data and a JSON error would poison the site's
 // pipe cache (vacuum-platform.md 6.3, 6.5).
 
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { identityOf, loadAgentBinary, type AgentBinary } from "../agent-binary.ts";
+import { usesPerVm } from "../vm/placeholders.ts";
+import { templateCopy } from "../vm/template-copy.ts";
+import type { VmService } from "../vm/vm-service.ts";
 import type { Content, Entry } from "./content.ts";
+import type { RequestInfo } from "./server.ts";
 
 export interface App {
-  fetch(req: Request): Promise<Response>;
+  /** `info` comes from the server; without it (tests) the target is taken from the URL. */
+  fetch(req: Request, info?: RequestInfo): Promise<Response>;
 }
+
+/** Other routes (status, metrics) tried after the VM routes and before the published content. */
+export type Route = (req: Request, path: string) => Promise<Response> | Response | null;
 
 export interface AppOptions {
   /** The content being served now; read once per request, so a reload swaps it atomically. */
   content: () => Content;
   /** One line per request (without a newline): method, path, status, User-Agent. */
   log?: (line: string) => void;
+  /** The VM-facing endpoints; without them (no --state) templates with per-VM placeholders get 503. */
+  vm?: VmService;
+  routes?: Route[];
 }
 
 const ALLOW = "GET, HEAD";
@@ -23,13 +38,22 @@ const MAX_AGENT_CHARS = 200;
 
 export function createApp(options: AppOptions): App {
   const log = options.log ?? (() => {});
+  const route = async (req: Request, path: string): Promise<Response | null> => {
+    for (const r of options.routes ?? []) {
+      const res = await r(req, path);
+      if (res) return res;
+    }
+    return null;
+  };
   return {
-    async fetch(req: Request): Promise<Response> {
+    async fetch(req: Request, given?: RequestInfo): Promise<Response> {
       let path = "?";
       let res: Response;
       try {
-        path = new URL(req.url).pathname;
-        res = answer(req, path, options.content());
+        const url = new URL(req.url);
+        path = url.pathname;
+        const info: RequestInfo = given ?? { remoteAddress: "127.0.0.1", rawTarget: url.pathname + url.search, peerChain: [], peerAuthorized: false };
+        res = (await options.vm?.handle(req, info)) ?? (await route(req, path)) ?? (await answer(req, path, url.origin, options.content(), options.vm, log));
       } catch {
         // Whatever broke, the client gets no body it could mistake for content.
         res = empty(500);
@@ -41,11 +65,78 @@ export function createApp(options: AppOptions): App {
   };
 }
 
-function answer(req: Request, path: string, content: Content): Response {
-  const entry = content.entries.get(path);
+async function answer(req: Request, path: string, origin: string, content: Content, vm: VmService | undefined, log: (line: string) => void): Promise<Response> {
+  let entry = content.entries.get(path);
+  if (!entry && !path.endsWith("/") && content.entries.has(`${path}/`)) {
+    // A directory without its slash, as nginx answers it: relative links in the index need it.
+    return empty(301, { location: `${path}/` });
+  }
   if (!entry) return empty(404);
   if (req.method !== "GET" && req.method !== "HEAD") return empty(405, { allow: ALLOW });
-  return entry.kind === "pipe" ? pipe(req, entry) : template(req, entry);
+  switch (entry.kind) {
+    case "pipe":
+      return pipe(req, entry);
+    case "template": {
+      if (!entry.placeholders) return template(req, entry.bytes);
+      if (vm) return template(req, vm.templateCopy(entry, origin));
+      const text = Buffer.from(entry.bytes).toString("latin1");
+      if (usesPerVm(text)) {
+        log(`${entry.path}: has per-VM placeholders ({{vacuum.vm_token}}…), which need serve --state: empty 503`);
+        return empty(503);
+      }
+      return template(req, templateCopy(content, entry, origin, null));
+    }
+    case "file":
+      return file(req, entry);
+    case "agent":
+      return agent(req, content, entry.agent!);
+  }
+}
+
+function file(req: Request, entry: Entry): Response {
+  const headers: Record<string, string> = { etag: etagIdentity(entry), "last-modified": entry.lastModified.toUTCString() };
+  if (notModified(req, entry)) return new Response(null, { status: 304, headers });
+  headers["content-type"] = entry.contentType;
+  headers["content-length"] = String(entry.bytes.length);
+  return new Response(req.method === "HEAD" ? null : entry.bytes, { status: 200, headers });
+}
+
+/** Rehashes shared by concurrent requests, per agent name. */
+const rehashing = new Map<string, Promise<AgentBinary | { problem: string }>>();
+
+/** The binary from disk, with its sha256 (recomputed when the file changed since it was hashed). */
+async function agent(req: Request, content: Content, name: string): Promise<Response> {
+  let a = content.agents.get(name);
+  if (!a) return empty(404);
+  const now = await stat(a.path).catch(() => null);
+  if (!now) return empty(404);
+  if (identityOf(now) !== a.identity) {
+    let pending = rehashing.get(a.path);
+    if (!pending) {
+      pending = loadAgentBinary(name, a.path).finally(() => rehashing.delete(a!.path));
+      rehashing.set(a.path, pending);
+    }
+    const fresh = await pending;
+    if ("problem" in fresh) return empty(503); // being rewritten: try again shortly
+    content.agents.set(name, fresh);
+    a = fresh;
+  }
+  const headers: Record<string, string> = {
+    etag: `"${a.sha256}"`,
+    "last-modified": a.lastModified.toUTCString(),
+    "x-checksum-sha256": a.sha256,
+    "content-type": "application/octet-stream",
+  };
+  const inm = req.headers.get("if-none-match");
+  if (inm !== null && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === `"${a.sha256}"` || t.trim() === "*")) {
+    return new Response(null, { status: 304, headers });
+  }
+  headers["content-length"] = String(a.size);
+  if (req.method === "HEAD") return new Response(null, { status: 200, headers });
+  // Streamed from disk: never the whole binary in memory. A file replaced meanwhile is still read
+  // whole from the open descriptor (rename-over keeps the old inode).
+  const stream = Readable.toWeb(createReadStream(a.path, { start: 0, end: a.size - 1 })) as ReadableStream<Uint8Array>;
+  return new Response(stream, { status: 200, headers });
 }
 
 function pipe(req: Request, entry: Entry): Response {
@@ -64,13 +155,13 @@ function pipe(req: Request, entry: Entry): Response {
   return new Response(req.method === "HEAD" ? null : body, { status: 200, headers });
 }
 
-function template(req: Request, entry: Entry): Response {
+function template(req: Request, bytes: Uint8Array): Response {
   const headers = {
     "content-type": "application/octet-stream",
-    "content-length": String(entry.bytes.length),
+    "content-length": String(bytes.length),
     "cache-control": "no-store",
   };
-  return new Response(req.method === "HEAD" ? null : entry.bytes, { status: 200, headers });
+  return new Response(req.method === "HEAD" ? null : bytes, { status: 200, headers });
 }
 
 const empty = (status: number, extra: Record<string, string> = {}): Response =>
