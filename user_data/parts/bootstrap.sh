@@ -1,0 +1,117 @@
+#!/bin/sh
+# vacuum-agent bootstrap (user_data/README.md): fetch the agent, its sha256 pinned, and run it.
+# When no source gives the right bytes, write a shutdown_message, upload it and power off: a VM
+# never idles until the site kills it. The manager fills the values in double braces when it
+# publishes the template; Vac or Vcycle fill the user_data patterns when they start the VM.
+AGENT_SHA256='{{vacuum.agent_sha256}}'
+# Tried in this order: the CVMFS path, the site's mirrors, the manager's URL. Each is the plain
+# binary; SOURCE.zst (when zstd is here) and SOURCE.gz are tried before it and decompressed while
+# they arrive, because the guest's network, not its CPU, is what limits the start.
+AGENT_CVMFS='##user_data_option_agent_cvmfs_path##'
+AGENT_URLS='##user_data_option_agent_urls## {{vacuum.agent_url}}'
+MANAGER_URL='{{vacuum.manager_url}}'
+VM_ID='{{vacuum.vm_id}}'
+VM_TOKEN='{{vacuum.vm_token}}'
+JOBOUTPUTS='##user_data_joboutputs_url##'
+BIN=/usr/local/sbin/vacuum-agent
+LOG=/var/log/vacuum-agent-bootstrap.log
+USER_DATA=/var/lib/cloud/instance/user-data.txt
+SPOOL=/var/spool/joboutputs
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+umask 022
+set -f
+
+log() { printf '%s vacuum-bootstrap: %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$LOG"; }
+# Timeline marks read by scripts/vm/timeline.ts (seconds since the epoch, guest clock).
+mark() { echo "vacuum-mark $1 $(date +%s.%N)" >> "$LOG"; }
+mark bootstrap-start
+log "VM $VM_ID: fetching the agent"
+
+# fetch SOURCE: 0 when $BIN.new holds the pinned binary from SOURCE (a path or an http(s) URL).
+fetch() {
+  for enc in zst gz plain; do
+    case $enc in
+      zst) command -v zstd > /dev/null 2>&1 || continue; src=$1.zst; dec='zstd -dcq' ;;
+      gz) src=$1.gz; dec='gzip -dc' ;;
+      plain) src=$1; dec=cat ;;
+    esac
+    # The sha256 is computed on the bytes as they are written: no second pass over 100 MB.
+    case $src in
+      /*) [ -r "$src" ] || continue
+          sum=$(timeout 300 cat "$src" | $dec 2> /dev/null | tee "$BIN.new" | sha256sum) ;;
+      http://* | https://*)
+          sum=$(curl -fsSL --connect-timeout 10 --max-time 300 "$src" 2>> "$LOG" | $dec 2> /dev/null | tee "$BIN.new" | sha256sum) ;;
+      *) return 1 ;;
+    esac
+    [ "${sum%% *}" = "$AGENT_SHA256" ] && { log "agent from $src"; return 0; }
+    [ -s "$BIN.new" ] && log "wrong sha256 from $src"
+  done
+  return 1
+}
+
+# put FILE NAME: to $JOBOUTPUTS/NAME (with a Content-Length, as Vac requires), a few tries.
+put() {
+  case $JOBOUTPUTS in
+    /*) mkdir -p "$JOBOUTPUTS" && cp "$1" "$JOBOUTPUTS/$2"; return ;;
+    http://* | https://*) ;;
+    *) return 1 ;;
+  esac
+  set -- "$1" "$2" -fsS --connect-timeout 10 --max-time 30 --retry 3 --retry-delay 2 -T "$1"
+  [ -d /etc/grid-security/certificates ] && set -- "$@" --capath /etc/grid-security/certificates
+  # Vcycle's HTTPS wants the X.509 proxy of the user_data as client certificate; the manager its token.
+  [ -s "$SPOOL/.proxy" ] && set -- "$@" --cert "$SPOOL/.proxy" --key "$SPOOL/.proxy"
+  case $MANAGER_URL:$VM_TOKEN in
+    *'{{'* | :* | *:) ;;
+    *) case $JOBOUTPUTS in "$MANAGER_URL"*) set -- "$@" -H "Authorization: Bearer $VM_TOKEN" ;; esac ;;
+  esac
+  n=$2; shift 2
+  curl "$@" "$JOBOUTPUTS/$n" 2>> "$LOG"
+}
+
+give_up() {
+  msg="600 vacuum-agent bootstrap: $1"
+  log "$msg"
+  mkdir -p "$SPOOL"
+  printf '%s' "$msg" > "$SPOOL/shutdown_message"
+  if [ -r "$USER_DATA" ]; then
+    (umask 077; sed -n '/^user_data_option_x509_proxy <<END_OF_X509_PROXY$/,/^END_OF_X509_PROXY$/p' "$USER_DATA" \
+      | sed '1d;$d' > "$SPOOL/.proxy")
+    grep -q 'BEGIN' "$SPOOL/.proxy" 2> /dev/null || rm -f "$SPOOL/.proxy"
+  fi
+  cp "$LOG" "$SPOOL/vacuum-agent-bootstrap.log"
+  put "$SPOOL/vacuum-agent-bootstrap.log" vacuum-agent-bootstrap.log
+  put "$SPOOL/shutdown_message" shutdown_message || log "could not upload the shutdown_message to $JOBOUTPUTS"
+  rm -f "$SPOOL/.proxy"
+  sync
+  # systemctl works without D-Bus here (it says "Failed to connect to bus" and still powers off).
+  systemctl --no-block poweroff 2> /dev/null || shutdown -h now 2> /dev/null || poweroff 2> /dev/null
+  sleep 60
+  echo o > /proc/sysrq-trigger
+  exit 1
+}
+
+case $AGENT_SHA256 in
+  *[!0-9a-f]* | '') give_up "the template was not published by the manager: no agent sha256" ;;
+esac
+[ "${#AGENT_SHA256}" -eq 64 ] || give_up "the agent sha256 is not 64 hex digits"
+mkdir -p "${BIN%/*}"
+round=1
+while :; do
+  for s in $AGENT_CVMFS $AGENT_URLS; do
+    fetch "$s" && break 2
+  done
+  [ "$round" -ge 4 ] && give_up "could not fetch the agent (sha256 ${AGENT_SHA256%"${AGENT_SHA256#????????????}"}...) from any source in 4 rounds"
+  log "round $round: no source gave the agent; trying again in $((round * 10)) s"
+  sleep $((round * 10))
+  round=$((round + 1))
+done
+chmod 0755 "$BIN.new" && mv -f "$BIN.new" "$BIN" || give_up "could not install the agent in $BIN"
+mark agent-fetched
+# cloud-init's copy of the user_data: the same bytes, without asking the metadata service again.
+# The token is not handed on: the agent reads the user_data itself (an environment would reach the payload).
+set -- run
+[ -r "$USER_DATA" ] && set -- "$@" --user-data "$USER_DATA"
+unset VM_TOKEN
+mark agent-exec
+exec "$BIN" "$@"
