@@ -4,7 +4,7 @@
 // the group's SIGKILL; children left behind by a payload that exited are ended the same way.
 
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { SHUTDOWN_MESSAGE_PATTERN } from "../contract/codes.ts";
 import type { CommandOverrides } from "../exec/commands.ts";
 import { ensureParentDirsSync } from "../exec/atomic-write.ts";
@@ -43,6 +43,33 @@ export interface PayloadResult {
   note?: string;
   /** A valid `NNN text` line the payload wrote to its message file. */
   ownMessage?: string;
+  /** What the action's outcome rule reads (the tails of its files, by machine path), for the payload type's own outcome function. */
+  evidence?: Record<string, string>;
+}
+
+/** The end of a log is where a pilot's verdict is; a history of thousands of jobs needs no more either. */
+const EVIDENCE_MAX_BYTES = 8 * 1024 * 1024;
+
+function readTail(path: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, EVIDENCE_MAX_BYTES);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    return buf.toString("utf8");
+  } catch {
+    return "";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function readEvidence(a: RunPayloadAction, at: (p: string) => string): Record<string, string> | undefined {
+  if (!a.outcome) return undefined;
+  const paths = a.outcome.kind === "dirac-pilot-log" ? a.outcome.logPaths : [a.outcome.historyPath, ...a.outcome.logPaths];
+  return Object.fromEntries(paths.map((p) => [p, readTail(at(p))]));
 }
 
 export interface PayloadOptions {
@@ -202,7 +229,9 @@ export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promis
     }
   }
   const note = [prepared.note, rootNote].filter(Boolean).join("; ") || undefined;
+  const evidence = readEvidence(a, at);
   return {
+    ...(evidence ? { evidence } : {}),
     end,
     exitCode: r.code,
     signal: r.signal,

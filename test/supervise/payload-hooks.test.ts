@@ -82,3 +82,16 @@ describe("drain steps", () => {
     expect(lines.some((l) => l.startsWith("warn drain step failed (condor_off)"))).toBe(true);
   });
 });
+
+describe("outcome evidence", () => {
+  it("the tails of the rule's files are read after the payload ended, by machine path", async () => {
+    const r = await run(
+      action('echo "2026-11-22 05:00:00 UTC WorkloadManagement/JobAgent INFO: Received JobID=42"', { outcome: { kind: "dirac-pilot-log", logPaths: ["/out/stdout.log", "/missing.log"] } }),
+    );
+    expect(r.evidence).toEqual({ "/out/stdout.log": "2026-11-22 05:00:00 UTC WorkloadManagement/JobAgent INFO: Received JobID=42\n", "/missing.log": "" });
+  });
+
+  it("no rule, no evidence", async () => {
+    expect((await run(action("true"))).evidence).toBeUndefined();
+  });
+});
