@@ -1,7 +1,8 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseListen, startServer, type RunningServer } from "../../../src/manager/serve/server.ts";
+import { connect } from "node:net";
+import { parseListen, startServer, type RequestInfo, type RunningServer } from "../../../src/manager/serve/server.ts";
 import { makeTlsFixtures, type TlsFixtures } from "../../support/tls-fixtures.ts";
 
 describe("parseListen", () => {
@@ -24,10 +25,13 @@ interface Reply {
   body: string;
 }
 
-function call(url: string, init: { method?: string; body?: string; ca?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+function call(url: string, init: { method?: string; body?: string; ca?: string; headers?: Record<string, string>; rawPath?: string } = {}): Promise<Reply> {
   const send = url.startsWith("https:") ? httpsRequest : httpRequest;
+  const u = new URL(url);
   return new Promise((resolveCall, reject) => {
-    const req = send(url, { method: init.method ?? "GET", ca: init.ca, headers: init.headers, agent: false }, (res) => {
+    // `path` is sent as written: a URL string would be normalised (`/a/../b` -> `/b`) by the client.
+    const target = { hostname: u.hostname, port: u.port, path: init.rawPath ?? u.pathname + u.search };
+    const req = send({ ...target, method: init.method ?? "GET", ca: init.ca, headers: init.headers, agent: false }, (res) => {
       let body = "";
       res.setEncoding("utf8").on("data", (c: string) => (body += c));
       res.on("end", () => resolveCall({ status: res.statusCode!, headers: res.headers, body }));
@@ -109,6 +113,62 @@ describe("startServer", () => {
       await expect(startServer({ listen: { host: "127.0.0.1", port }, handler })).rejects.toMatchObject({ code: "EADDRINUSE" });
     } finally {
       await first.close();
+    }
+  });
+
+  it("a slow client is cut off: headers not finished in time, or a body trickling past the request timeout", async () => {
+    seen = [];
+    const server = await startServer({ listen: { host: "127.0.0.1", port: 0 }, handler, headersTimeoutMs: 300, requestTimeoutMs: 600 });
+    try {
+      const { port } = new URL(server.url);
+      const hold = (lines: string, trickle: boolean) =>
+        new Promise<{ ms: number; reply: string }>((resolveHold) => {
+          const started = Date.now();
+          let reply = "";
+          const socket = connect(Number(port), "127.0.0.1", () => socket.write(lines));
+          const timer = trickle ? setInterval(() => socket.write("x"), 50) : null;
+          socket.on("data", (d) => (reply += d.toString()));
+          socket.on("error", () => {});
+          socket.on("close", () => {
+            if (timer) clearInterval(timer);
+            resolveHold({ ms: Date.now() - started, reply });
+          });
+        });
+      const [headers, body] = await Promise.all([
+        hold("PUT /x HTTP/1.1\r\nHost: a\r\n", false),
+        hold("PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", true),
+      ]);
+      for (const r of [headers, body]) {
+        expect(r.ms).toBeLessThan(5_000);
+        expect(r.reply).toMatch(/^HTTP\/1\.1 408|^$/);
+      }
+      expect(seen).toHaveLength(0);
+    } finally {
+      await server.close(100);
+    }
+  });
+
+  it("a per-request body limit is applied from Content-Length before the body is read", async () => {
+    seen = [];
+    const limits: string[] = [];
+    const server = await startServer({ listen: { host: "127.0.0.1", port: 0 }, handler, maxBodyBytes: (method, target) => (limits.push(`${method} ${target}`), target.startsWith("/big") ? 1000 : 10) });
+    try {
+      expect((await call(server.url, { method: "PUT", body: "x".repeat(50), rawPath: "/small/../x" })).status).toBe(413);
+      expect((await call(`${server.url}/big`, { method: "PUT", body: "x".repeat(50) })).status).toBe(201);
+      expect(limits).toEqual(["PUT /small/../x", "PUT /big"]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("the handler gets the raw target and the client address", async () => {
+    const infos: RequestInfo[] = [];
+    const server = await startServer({ listen: { host: "127.0.0.1", port: 0 }, handler: async (req, info) => (infos.push(info), handler(req)) });
+    try {
+      await call(server.url, { rawPath: "/a/%2e%2e/b" });
+      expect(infos[0]).toMatchObject({ rawTarget: "/a/%2e%2e/b", remoteAddress: "127.0.0.1", peerChain: [], peerAuthorized: false });
+    } finally {
+      await server.close();
     }
   });
 });
