@@ -13,7 +13,8 @@ export const MANAGER_HELP = `Usage:
   manager render TEMPLATE|- [--set NAME=VALUE]... [--option X=VALUE]... [--file X=PATH]...
                  [--proxy FILE] [--manager vac|vcycle] [--json]
   manager export DEFINITION.json DIR [--json]
-  manager serve DEFINITION.json [--listen HOST:PORT] (--cert FILE --key FILE | --http)
+  manager serve DEFINITION.json [--listen HOST:PORT] (--cert FILE --key FILE [--client-ca DIR|FILE] | --http)
+                [--state DIR [--metadata loopback|all|off]]
   manager --version
   manager --help
 
@@ -54,6 +55,34 @@ SIGINT stop it (exit 0). An invalid definition at start is refused (exit 1).
   --listen HOST:PORT    default 127.0.0.1:8443; port 0 picks a free one
   --cert FILE --key FILE  the server certificate (chain) and its key, PEM
   --http                plain HTTP, for a TLS-terminating proxy in front
+It also publishes the definition's agents (/agents/NAME with X-Checksum-Sha256, and
+/agents/NAME.sha256) and pilot directories (/pilots/NAME/, with a generated checksums.sha512).
+
+With --state DIR it is also the VMs' side, under /vms/<pipe>-<suffix>/<vm-id>/:
+  PUT joboutputs/<name>     a job output (written atomically and fsynced before the 201) or the
+                            heartbeat (heartbeat_file, vm-heartbeat: kept in memory, the latest per
+                            VM, written to DIR/vm-state.jsonl every few seconds); flat names only,
+                            at most 32 MiB (a heartbeat 4 KiB). Authenticated by the VM's token
+                            (Authorization: Bearer TOKEN, or Basic with TOKEN as the password, as
+                            https://vm:TOKEN@host/... sends it), or by a client certificate or an
+                            RFC 3820 proxy of one whose DN starts with one of the machinetype's
+                            client_dn_prefixes (needs --client-ca). 401 without either, 403 wrong.
+  GET machinefeatures/KEY, jobfeatures/KEY   Machine/Job Features for that VM
+  GET metadata/openstack/latest/meta_data.json, metadata/openstack/latest/user_data,
+      metadata/latest/user-data, metadata/latest/meta-data/...
+                            an OpenStack/EC2 metadata emulation: the VM's template rendered with
+                            this manager as the site, so that
+                              agent run --root DIR --metadata-url URL/vms/<pipe>-<suffix>/<id>/metadata
+                            runs a whole VM lifecycle against the manager. It hands out the VM's
+                            token, so by default it answers loopback clients only.
+Templates may hold {{vacuum.NAME}} placeholders, filled in each copy served (before Vac or Vcycle
+substitute ##user_data_*##): vm_id, vm_token (a fresh VM id and its token per copy), machinetype,
+manager_url, vm_url, joboutputs_url, machinefeatures_url, jobfeatures_url, agent_url[.NAME],
+agent_sha256[.NAME]. A token is HMAC-SHA256(DIR/vm-token.key, machinetype, vm id): checking it
+needs no lookup; deleting the key revokes every token.
+  --state DIR           the token key (0600), job outputs (DIR/vms/...) and VM records
+  --client-ca DIR|FILE  CA certificates (a grid CA directory or a PEM file) of client certificates
+  --metadata loopback|all|off  who may read the metadata emulation (default loopback)
 
 Exit codes:
   0   valid (maybe with warnings); rendered; exported; served until SIGTERM
