@@ -54,7 +54,7 @@ async function agentFor(undici: UndiciModule, tls: TlsOptions, connectTimeoutMs:
  * Like Vac and Vcycle (vacutils.createUserData): the CA directory when it exists, else the
  * system's CAs. A directory that exists but holds no certificate is a configuration error.
  */
-async function caDirCertificates(dir: string): Promise<string[]> {
+export async function caDirCertificates(dir: string): Promise<string[]> {
   let cas: string[];
   try {
     cas = await readCaDir(dir);
