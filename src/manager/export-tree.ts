@@ -3,19 +3,23 @@
 // only if it looks like an earlier export (nothing but pipes/ and user_data/), so a mistyped DIR
 // cannot wipe someone's home directory.
 
-import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, chmod } from "node:fs/promises";
+import { copyFile, lstat, mkdir, mkdtemp, open, readdir, rename, rm, chmod } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
 export interface TreeFile {
   /** Relative path inside the tree, with "/" separators and no "..". */
   path: string;
   bytes: Uint8Array;
+  /** Copied from this file instead of `bytes` (agent binaries: never read into memory). */
+  from?: string;
+  /** Permission bits; default 0644. */
+  mode?: number;
 }
 
 export class ExportError extends Error {}
 
 /** The top-level entries an export tree may have (and so may be replaced). */
-export const TREE_ENTRIES: ReadonlySet<string> = new Set(["pipes", "user_data"]);
+export const TREE_ENTRIES: ReadonlySet<string> = new Set(["pipes", "user_data", "agents", "pilots"]);
 
 export async function writeTreeAtomically(dir: string, files: readonly TreeFile[]): Promise<void> {
   const target = resolve(dir);
@@ -34,7 +38,7 @@ export async function writeTreeAtomically(dir: string, files: readonly TreeFile[
     for (const f of files) {
       const path = join(tmp, ...f.path.split("/"));
       await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-      await writeSynced(path, f.bytes);
+      await writeSynced(path, f);
     }
     if (!existing) {
       await rename(tmp, target);
@@ -74,10 +78,13 @@ async function inspectTarget(target: string): Promise<boolean> {
   return true;
 }
 
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  const fh = await open(path, "wx", 0o644);
+async function writeSynced(path: string, f: TreeFile): Promise<void> {
+  const mode = f.mode ?? 0o644;
+  if (f.from) await copyFile(f.from, path, 1 /* COPYFILE_EXCL */);
+  const fh = f.from ? await open(path, "r+") : await open(path, "wx", mode);
   try {
-    await fh.writeFile(bytes);
+    if (!f.from) await fh.writeFile(f.bytes);
+    await fh.chmod(mode);
     await fh.sync();
   } finally {
     await fh.close();

@@ -41,8 +41,10 @@ the file's contents), then every leftover ##user_data_[a-z,0-9,_]*## removed.
   --json                print {"text", "problems"} instead of the text
 
 export writes DEFINITION's content as a static tree for any web server or CVMFS: DIR/pipes/<name>.pipe
-and DIR/user_data/<name>-<suffix>.template, into a temporary directory first and then renamed
-into place. It refuses an invalid definition (exit 1) and then leaves DIR untouched.
+and DIR/user_data/<name>-<suffix>.template, DIR/agents/NAME with DIR/agents/NAME.sha256, and
+DIR/pilots/NAME/ with checksums.sha512 and index.html, into a temporary directory first and then
+renamed into place. It refuses an invalid definition (exit 1) and then leaves DIR untouched; so
+too a template with per-VM placeholders ({{vacuum.vm_token}}…), which only serve can fill.
 
 serve publishes the same content from memory over HTTPS (or plain HTTP with --http) at
 /pipes/<name>.pipe and /user_data/<name>-<suffix>.template, and under base_url's path too.
