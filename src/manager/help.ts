@@ -51,8 +51,9 @@ serve publishes the same content from memory over HTTPS (or plain HTTP with --ht
 Pipes carry ETag and Last-Modified, answer 304 and are gzipped when the client accepts it;
 templates are sent with Cache-Control: no-store. Every error is an empty body with its status.
 It prints its URL as the first line of standard output and logs each request (with its
-User-Agent) to standard error. SIGHUP reads DEFINITION again and swaps it in only if it
-validates; otherwise it logs every problem and keeps serving the last good one. SIGTERM or
+User-Agent) to standard error. A change to DEFINITION, a template or a pilot directory (seen by a
+file watch), or SIGHUP, reads DEFINITION again and swaps it in only if it validates; otherwise it
+logs every problem and keeps serving the last good one. SIGTERM or
 SIGINT stop it (exit 0). An invalid definition at start is refused (exit 1).
   --listen HOST:PORT    default 127.0.0.1:8443; port 0 picks a free one
   --cert FILE --key FILE  the server certificate (chain) and its key, PEM

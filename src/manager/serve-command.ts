@@ -10,6 +10,7 @@ import { readCaDir } from "../net/ca-dir.ts";
 import { MANAGER_EXIT } from "./help.ts";
 import type { ManagerOptions } from "./options.ts";
 import { createApp } from "./serve/app.ts";
+import { watchDefinition } from "./serve/definition-watch.ts";
 import { createPublisher } from "./serve/publisher.ts";
 import { parseListen, startServer, type ServerTls } from "./serve/server.ts";
 import { createVmService, type VmService } from "./vm/vm-service.ts";
@@ -95,6 +96,7 @@ export async function serveCommand(o: ManagerOptions): Promise<number> {
     log(`cannot serve on ${listenText}: ${e.code ?? e.message}`);
     return MANAGER_EXIT.failed;
   }
+  const watcher = watchDefinition({ file: o.file!, publisher, log });
   process.stdout.write(`${server.url}\n`);
   log(`listening on ${server.url}`);
 
@@ -105,6 +107,7 @@ export async function serveCommand(o: ManagerOptions): Promise<number> {
       log(`${signal}: stopping`);
       running
         .close()
+        .then(() => watcher.close())
         .then(() => stateFile?.close())
         .then(() => {
           detach();

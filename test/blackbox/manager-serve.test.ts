@@ -97,6 +97,11 @@ describe.skipIf(!existsSync(MANAGER))("dist/manager serve", () => {
       await until(async () => (await get(`${url}/pipes/example.pipe`, tls.caPem, { "if-none-match": etag })).status === 200, "the new pipe");
       expect(JSON.parse((await get(`${url}/pipes/example.pipe`, tls.caPem)).body).machinetypes[0].fizzle_seconds).toBe(900);
 
+      // No signal at all: the file watch picks up an edit.
+      defs.write((d) => (d.pipes[0].machinetypes[0].fizzle_seconds = 1200));
+      await until(async () => JSON.parse((await get(`${url}/pipes/example.pipe`, tls.caPem)).body).machinetypes[0].fizzle_seconds === 1200, "the watched edit");
+      expect(stderr).toContain("changed: reloading");
+
       proc.kill("SIGTERM");
       expect(await exited).toEqual({ code: 0, signal: null });
       expect(stderr).toContain("SIGTERM: stopping");

@@ -55,9 +55,11 @@ export interface Content {
   agents: Map<string, AgentBinary>;
   /** base_url's path (`/example`) or "". */
   prefix: string;
+  /** Files and directories the content was read from (templates, pilot directories): watched for changes. */
+  sources: readonly string[];
 }
 
-export const EMPTY_CONTENT: Content = { entries: new Map(), paths: [], definition: null, machinetypes: new Map(), agents: new Map(), prefix: "" };
+export const EMPTY_CONTENT: Content = { entries: new Map(), paths: [], definition: null, machinetypes: new Map(), agents: new Map(), prefix: "", sources: [] };
 
 interface Source {
   kind: EntryKind;
@@ -125,6 +127,7 @@ export function buildContent(loaded: LoadedDefinition, now: Date, previous: Cont
     machinetypes,
     agents: new Map(loaded.agents.map((a) => [a.name, a])),
     prefix,
+    sources: [...loaded.templates.map((t) => t.source), ...loaded.pilots.map((p) => p.dir)],
   };
 }
 
