@@ -83,6 +83,10 @@ substitute ##user_data_*##): vm_id, vm_token (a fresh VM id and its token per co
 manager_url, vm_url, joboutputs_url, machinefeatures_url, jobfeatures_url, agent_url[.NAME],
 agent_sha256[.NAME]. A token is HMAC-SHA256(DIR/vm-token.key, machinetype, vm id): checking it
 needs no lookup; deleting the key revokes every token.
+GET /status.json, /status (HTML) and /metrics (Prometheus) show the VMs: machinetype, VM id,
+space (from the agent's uploaded context), state (starting, running, stale, finished), the age of
+the last heartbeat, the shutdown_message and the agent's boot timeline; newest first, filtered by
+?machinetype=, ?state=, at most ?limit= (default 500).
   --state DIR           the token key (0600), job outputs (DIR/vms/...) and VM records
   --client-ca DIR|FILE  CA certificates (a grid CA directory or a PEM file) of client certificates
   --metadata loopback|all|off  who may read the metadata emulation (default loopback)

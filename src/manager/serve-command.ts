@@ -13,6 +13,8 @@ import { createApp } from "./serve/app.ts";
 import { watchDefinition } from "./serve/definition-watch.ts";
 import { createPublisher } from "./serve/publisher.ts";
 import { parseListen, startServer, type ServerTls } from "./serve/server.ts";
+import { RequestCounters, requestKind } from "./status/metrics.ts";
+import { statusRoutes } from "./status/status-routes.ts";
 import { createVmService, type VmService } from "./vm/vm-service.ts";
 import { VmRegistry } from "./vm/vm-registry.ts";
 import { loadVmState, startStateFile, type StateFile } from "./vm/vm-state-file.ts";
@@ -65,12 +67,13 @@ export async function serveCommand(o: ManagerOptions): Promise<number> {
   };
 
   let vm: VmService | undefined;
+  let registry: VmRegistry | null = null;
   let stateFile: StateFile | null = null;
   if (o.state) {
     try {
       await ensureDir(o.state, 0o700);
       const key = await loadTokenKey(o.state);
-      const registry = new VmRegistry();
+      registry = new VmRegistry();
       await loadVmState(o.state, registry, log);
       stateFile = startStateFile({ stateDir: o.state, registry, log });
       vm = createVmService({ stateDir: o.state, key, registry, content: publisher.current, clientCas: clientCas?.parsed ?? [], metadata: o.metadata ?? "loopback", log });
@@ -84,7 +87,9 @@ export async function serveCommand(o: ManagerOptions): Promise<number> {
     log("no --state: no VM endpoints (job outputs, heartbeats, MJF, metadata)");
   }
 
-  const app = createApp({ content: publisher.current, log, ...(vm ? { vm } : {}) });
+  const requests = new RequestCounters();
+  const status = statusRoutes({ registry, stateDir: o.state, content: publisher.current, requests, reloads: publisher.reloads });
+  const app = createApp({ content: publisher.current, log, routes: [status], observe: (path, code) => requests.add(requestKind(path), code), ...(vm ? { vm } : {}) });
   let server;
   try {
     server = await startServer({ listen, tls, handler: (req, info) => app.fetch(req, info), ...(vm ? { maxBodyBytes: vm.bodyLimit } : {}) });

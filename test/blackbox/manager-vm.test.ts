@@ -89,6 +89,12 @@ describe.skipIf(!existsSync(MANAGER) || !hasAgentBinary())("dist/manager with VM
     const token = await tokenOf(m.url, "laptop-1");
     expect(r.stderr + r.stdout + m.stderr()).not.toContain(token);
     for (const f of readdirSync(outputs)) expect(readFileSync(join(outputs, f), "utf8")).not.toContain(token);
+    // The status: the VM finished, with its space, shutdown_message and the agent's boot timeline.
+    const status = JSON.parse((await send(`${m.url}/status.json`)).body) as { vms: Record<string, unknown>[] };
+    expect(status.vms[0]).toMatchObject({ machinetype: MT, vmId: "laptop-1", space: "127.0.0.1", state: "finished", shutdownMessage: "200 Payload completed", shutdownCode: 200 });
+    expect((status.vms[0]!.timeline as { stage: string }[]).map((t) => t.stage)).toEqual(expect.arrayContaining(["layout", "accounts", "payload"]));
+    expect((await send(`${m.url}/metrics`)).body).toContain('vacuum_manager_vms_finished{machinetype="example-command",code="200"} 1');
+    expect((await send(`${m.url}/status`)).body).toContain("200 Payload completed");
     m.proc.kill("SIGTERM");
     expect(await m.exited).toEqual({ code: 0, signal: null });
     const record = readFileSync(join(state, "vm-state.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).find((x) => x.vmId === "laptop-1");

@@ -20,7 +20,7 @@ export interface App {
 }
 
 /** Other routes (status, metrics) tried after the VM routes and before the published content. */
-export type Route = (req: Request, path: string) => Promise<Response> | Response | null;
+export type Route = (req: Request, path: string) => Promise<Response | null> | Response | null;
 
 export interface AppOptions {
   /** The content being served now; read once per request, so a reload swaps it atomically. */
@@ -30,6 +30,8 @@ export interface AppOptions {
   /** The VM-facing endpoints; without them (no --state) templates with per-VM placeholders get 503. */
   vm?: VmService;
   routes?: Route[];
+  /** Told of every answer (metrics). */
+  observe?: (path: string, status: number) => void;
 }
 
 const ALLOW = "GET, HEAD";
@@ -58,6 +60,7 @@ export function createApp(options: AppOptions): App {
         // Whatever broke, the client gets no body it could mistake for content.
         res = empty(500);
       }
+      options.observe?.(path, res.status);
       const agent = (req.headers.get("user-agent") ?? "-").slice(0, MAX_AGENT_CHARS);
       log(`${req.method} ${JSON.stringify(path)} ${res.status} ${res.headers.get("content-length") ?? "-"} ${JSON.stringify(agent)}`);
       return res;

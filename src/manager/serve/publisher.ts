@@ -18,6 +18,8 @@ export interface Publisher {
   current(): Content;
   /** Re-read and check the definition; swap only when it validates. */
   reload(): Promise<ReloadOutcome>;
+  /** Reloads so far, by outcome (the first load included). */
+  reloads(): { ok: number; refused: number };
 }
 
 export interface PublisherOptions {
@@ -33,17 +35,20 @@ export function createPublisher(options: PublisherOptions): Publisher {
   let loaded = false;
   let running: Promise<ReloadOutcome> | null = null;
   let queued: Promise<ReloadOutcome> | null = null;
+  const counts = { ok: 0, refused: 0 };
 
   async function once(): Promise<ReloadOutcome> {
     const definition = await loadDefinition(file);
     const problems = definition.problems;
     for (const p of problems) log(`${file}: ${formatPipeProblem(p)}`);
     if (pipeHasErrors(problems) || !definition.definition) {
+      counts.refused++;
       log(`${file}: invalid definition: ${loaded ? "still serving the last good one" : "nothing to serve"}`);
       return { swapped: false, problems };
     }
     content = buildContent(definition, now(), content);
     loaded = true;
+    counts.ok++;
     log(`${file}: serving ${definition.pipes.length} pipe(s) and ${definition.templates.length} template(s): ${content.paths.join(" ")}`);
     return { swapped: true, problems };
   }
@@ -61,5 +66,5 @@ export function createPublisher(options: PublisherOptions): Publisher {
     return queued;
   }
 
-  return { current: () => content, reload };
+  return { current: () => content, reload, reloads: () => ({ ...counts }) };
 }
