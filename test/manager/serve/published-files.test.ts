@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp, type App } from "../../../src/manager/serve/app.ts";
 import { createPublisher, type Publisher } from "../../../src/manager/serve/publisher.ts";
+import { parseListing } from "../../../src/pilot/listing.ts";
+import { parseManifest } from "../../../src/pilot/manifest.ts";
 import { makeDefinitionDir, type DefinitionDir } from "./definition-dir.ts";
 
 let defs: DefinitionDir;
@@ -71,6 +73,9 @@ describe("pilot directories", () => {
     expect(sums).toBe(`${sha512("print('pilot')\n")}  dirac-pilot.py\n${sha512("{}\n")}  pilot.json\n`);
     const index = await (await get("/pilots/dirac/")).text();
     for (const name of ["checksums.sha512", "dirac-pilot.py", "pilot.json"]) expect(index).toContain(`<a href="${name}">${name}</a>`);
+    // What the agent's pilot download (src/pilot) reads: the same manifest and the same links.
+    expect(parseManifest(sums)).toMatchObject({ ok: true, entries: [{ name: "dirac-pilot.py" }, { name: "pilot.json" }] });
+    expect(parseListing(index, "http://m.test/pilots/dirac/").sort()).toEqual(["checksums.sha512", "dirac-pilot.py", "pilot.json"]);
     const redirect = await get("/pilots/dirac");
     expect(redirect.status).toBe(301);
     expect(redirect.headers.get("location")).toBe("/pilots/dirac/");
