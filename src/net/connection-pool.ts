@@ -13,6 +13,8 @@ export interface ConnectionPoolOptions {
   tls: TlsOptions;
   /** Most connections open at once to one origin. */
   connections: number;
+  /** Requests sent ahead on one connection before its answers arrive (HTTP/1.1 pipelining); default 1. */
+  pipelining?: number;
   connectTimeoutMs: number;
 }
 
@@ -46,7 +48,7 @@ export async function openConnectionPool(o: ConnectionPoolOptions): Promise<Conn
   if (o.tls.ca) cas.push(o.tls.ca);
   const agent = new undici.Agent({
     connections: Math.max(1, o.connections),
-    pipelining: 1,
+    pipelining: Math.max(1, o.pipelining ?? 1),
     // Long enough to carry the connections from the manifest round to the files round.
     keepAliveTimeout: 30_000,
     connect: {
@@ -71,6 +73,9 @@ export async function openConnectionPool(o: ConnectionPoolOptions): Promise<Conn
     try {
       const res = await undici.request(url, {
         method: "GET",
+        // undici holds back later requests on a connection until this one's headers arrive
+        // (`blocking` defaults to true for GET), which would make pipelining a no-op.
+        blocking: false,
         ...(g.headers ? { headers: g.headers } : {}),
         dispatcher: agent,
         signal: abort.signal,

@@ -8,6 +8,8 @@ import { makeTlsFixtures, type TlsFixtures } from "../support/tls-fixtures.ts";
 let fx: TlsFixtures;
 let base: string;
 let connections = 0;
+let inFlight = 0;
+let maxInFlight = 0;
 const sockets = new Set<Socket>();
 let server: ReturnType<typeof createServer>;
 
@@ -20,6 +22,9 @@ beforeAll(async () => {
       return setTimeout(() => res.end(Buffer.alloc(3000, 97)), 20);
     }
     if (req.url === "/hang") return;
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on("finish", () => (inFlight -= 1));
     setTimeout(() => res.end(`you asked for ${req.url}`), 30);
   });
   server.on("connection", (s: Socket) => {
@@ -46,6 +51,18 @@ describe("openConnectionPool", () => {
     expect(answers.map((a) => a.text())).toEqual(Array.from({ length: 30 }, (_, i) => `you asked for /f${i}`));
     expect(pool.answered()).toBe(true);
     expect(connections - before).toBeLessThanOrEqual(3);
+    await pool.close();
+  });
+
+  it("pipelines GETs on one connection: the server sees several at once on its single connection", async () => {
+    const before = connections;
+    const pool = await openConnectionPool({ tls: { caDir: fx.caDir }, connections: 1, pipelining: 4, connectTimeoutMs: 1000 });
+    await pool.get(`${base}/warm`, get);
+    maxInFlight = 0;
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => pool.get(`${base}/p${i}`, get)));
+    expect(answers.map((a) => a.text())).toEqual(Array.from({ length: 8 }, (_, i) => `you asked for /p${i}`));
+    expect(connections - before).toBe(1);
+    expect(maxInFlight).toBe(4);
     await pool.close();
   });
 
