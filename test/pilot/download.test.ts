@@ -305,6 +305,21 @@ describe("downloadPilotDirectory: transport", () => {
     expect(failure(r)).toEqual({ code: 600, error: expect.stringMatching(/connection refused.*pilot\.json is listed in checksums\.sha512 but not published/) });
   });
 
+  it.each([
+    [[], /no pilot directory URL configured/],
+    [["not a url"], /not a valid URL/],
+    [["ftp://127.0.0.1/pilot/"], /expected an https URL/],
+  ])("fails with 500 on URLs %j", async (urls, error) => {
+    const { r } = await download(urls);
+    expect(failure(r)).toEqual({ code: 500, error: expect.stringMatching(error) });
+  });
+
+  it("survives nonsense numbers: NaN concurrency, negative retries", async () => {
+    const s = await serve({ tar: false });
+    const { r } = await download([s.url], { concurrency: Number.NaN, retries: -3, timeoutMs: Number.NaN });
+    expect(r.ok).toBe(true);
+  });
+
   it("sends URL credentials as Authorization and never shows them", async () => {
     const s = await serve();
     const url = s.url.replace("https://", "https://pilot:s3cr3t@");
