@@ -74,7 +74,7 @@ function slotLines(ctx: Context): string[] {
   // MJF says what the VM was given; without it HTCondor's own detection is right for a whole VM.
   if (jf?.allocated_cpu !== undefined && jf.allocated_cpu > 0) lines.push(`NUM_CPUS = ${jf.allocated_cpu}`);
   if (jf?.max_rss_bytes !== undefined && jf.max_rss_bytes > 0) lines.push(`MEMORY = ${Math.floor(jf.max_rss_bytes / 2 ** 20)}`);
-  lines.push("NUM_SLOTS = 1", "NUM_SLOTS_TYPE_1 = 1", "SLOT_TYPE_1 = 100%");
+  lines.push("NUM_SLOTS_TYPE_1 = 1", "SLOT_TYPE_1 = 100%");
   lines.push(`SLOT_TYPE_1_PARTITIONABLE = ${s.slot_type === "partitionable" ? "True" : "False"}`);
   return lines;
 }

@@ -69,7 +69,9 @@ export function planHtcondorConfig(ctx: Context): Action[] {
 export function readinessProbe(ctx: Context, l: HtcondorLayout = htcondorLayout(ctx)): ReadinessProbe {
   const s = htcondorSettings(ctx);
   return {
-    argv: ["condor_status", "-startd", "-constraint", `VacuumVmId == ${classadString(vmId(ctx))}`, "-af", "Name"],
+    // Slot ads (plain condor_status): since 23.x -startd also lists the startd daemon ad, which is
+    // published before any slot can match.
+    argv: ["condor_status", "-constraint", `VacuumVmId == ${classadString(vmId(ctx))}`, "-af", "Name"],
     env: condorEnv(l),
     expect: "\\S",
     timeoutSeconds: s.ready_timeout_seconds,
