@@ -83,6 +83,10 @@ datasource:
     max_wait: 60
     timeout: 5
     strict_id: false
+# No openssh and no locales in the image: skip what would only fail and log tracebacks.
+ssh_genkeytypes: []
+ssh_deletekeys: false
+locale: false
 EOF
 }
 
