@@ -33,12 +33,12 @@ export async function probeReady(p: ReadinessProbe, d: HookDeps & { signal: Abor
   const expect = new RegExp(p.expect, "m");
   let last = "";
   while (!d.signal.aborted) {
-    const { argv, user } = rootedInvocation(d.root, p.argv, p.user);
+    const { argv, user, env } = rootedInvocation(d.root, p.argv, p.user, p.env);
     try {
       const r = await d.run(argv, {
         timeoutMs: Math.max(1000, Math.min(30_000, until - d.now())),
         ...(user !== undefined ? { user } : {}),
-        ...(p.env ? { env: p.env } : {}),
+        ...(env ? { env } : {}),
         ...(d.commands ? { commands: d.commands } : {}),
         ...(d.privileged !== undefined ? { privileged: d.privileged } : {}),
       });
@@ -67,11 +67,11 @@ export async function performDrainStep(step: DrainStep, d: HookDeps): Promise<vo
       ensureParentDirsSync(dirname(path));
       await atomicWrite(path, step.do.contents, { mode: 0o644 });
     } else {
-      const { argv, user } = rootedInvocation(d.root, step.do.argv, step.do.user);
+      const { argv, user, env } = rootedInvocation(d.root, step.do.argv, step.do.user, step.do.env);
       await d.run(argv, {
         timeoutMs: step.do.timeoutSeconds * 1000,
         ...(user !== undefined ? { user } : {}),
-        ...(step.do.env ? { env: step.do.env } : {}),
+        ...(env ? { env } : {}),
         ...(d.commands ? { commands: d.commands } : {}),
         ...(d.privileged !== undefined ? { privileged: d.privileged } : {}),
       });

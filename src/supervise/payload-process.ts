@@ -107,8 +107,8 @@ export async function runPayload(a: RunPayloadAction, o: PayloadOptions): Promis
   });
   const at = (p: string) => rootedPath(o.root, p);
   const started = now();
-  const { argv, user, note: rootNote } = rootedInvocation(o.root, a.argv, a.user);
-  const env = { ...a.env };
+  const { argv, user, note: rootNote, env: plannedEnv } = rootedInvocation(o.root, a.argv, a.user, a.env ?? {});
+  const env = { ...plannedEnv };
   if (a.messageFile) env.VACUUM_SHUTDOWN_MESSAGE_FILE = at(a.messageFile);
 
   let prepared;

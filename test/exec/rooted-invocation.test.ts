@@ -29,4 +29,14 @@ describe("rootedInvocation", () => {
   it("under --root: a bare program name is left to PATH", () => {
     expect(rootedInvocation(root, ["sh", "-c", "true"], undefined)).toEqual({ argv: ["sh", "-c", "true"], user: undefined });
   });
+  it("under --root: machine paths in arguments and environment values name their copy under DIR when it exists", () => {
+    mkdirSync(join(root, "scratch/dirac/etc"), { recursive: true });
+    const r = rootedInvocation(root, ["python3", "/opt/payload", "--certLocation=/scratch/dirac/etc", "--cfg=/nowhere", "-o", "/LocalSite/SubmitPool=Test"], undefined, {
+      X509_CERT_DIR: "/scratch/dirac/etc",
+      PILOT_UUID: "vm://space/1",
+      MISSING: "/not/there",
+    });
+    expect(r.argv).toEqual(["python3", join(root, "opt/payload"), `--certLocation=${join(root, "scratch/dirac/etc")}`, "--cfg=/nowhere", "-o", "/LocalSite/SubmitPool=Test"]);
+    expect(r.env).toEqual({ X509_CERT_DIR: join(root, "scratch/dirac/etc"), PILOT_UUID: "vm://space/1", MISSING: "/not/there" });
+  });
 });
