@@ -70,8 +70,8 @@ export async function executePlan(ctx: Context, plan: Plan, deps: EngineDeps): P
     // A payload that ran decides the outcome by how it ended (src/supervise/outcome.ts).
     const ran = results.find((r) => r.payload);
     if (!failed && ran?.payload) {
-      const name = ran.action?.kind === "run-payload" ? ran.action.name : stage.id;
-      const o = payloadOutcome(name, ran.payload);
+      const action = ran.action?.kind === "run-payload" ? ran.action : null;
+      const o = payloadOutcome(action?.name ?? stage.id, ran.payload, action?.outcome);
       deps.log[o.code === 200 || o.code === 100 ? "info" : "error"](`payload ended: ${o.code} ${o.text}`);
       // 100 (stopped at the deadline or on request) is not a failure of the VM: degraded.
       const state = o.code === 200 ? "ok" : o.code === 100 ? "degraded" : "failed";

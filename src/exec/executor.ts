@@ -13,6 +13,9 @@ import { isMachineWide, type Action, type Owner } from "../plan/actions.ts";
 import { actionToJson, describeAction, octal, redactSecrets } from "../plan/describe.ts";
 import type { LogSink } from "../status/log.ts";
 import type { ShutdownCode } from "../contract/codes.ts";
+import { performCheckPilotJson, performFetchPilot, performRunPilotHooks } from "./pilot-actions.ts";
+import { ActionFailure } from "./action-failure.ts";
+export { ActionFailure } from "./action-failure.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { findUser, resolveOwner, type OwnerIds } from "./accounts.ts";
 import { atomicWrite, ensureDir, ensureParentDirsSync } from "./atomic-write.ts";
@@ -44,16 +47,6 @@ export interface ActionResult {
   detail?: string;
   /** For run-payload: how the payload ended (the engine maps it to the shutdown code). */
   payload?: PayloadResult;
-}
-
-/** A failure that carries its own shutdown code (the stage's code applies otherwise). */
-export class ActionFailure extends Error {
-  constructor(
-    message: string,
-    readonly code: ShutdownCode,
-  ) {
-    super(message);
-  }
 }
 
 export interface ExecutorOptions {
@@ -392,10 +385,15 @@ export function createExecutor(o: ExecutorOptions): Executor {
         sysrq("o");
         return { detail: joinNotes("sysrq-trigger o", ...tried) };
       }
-      case "fetch-pilot":
       case "check-pilot-json":
+        return performCheckPilotJson(a, at, o.log);
+      case "fetch-pilot": {
+        const ids = ownerIds(a.owner);
+        const r = await performFetchPilot(a, at, ids.ids, o.log);
+        return { detail: joinNotes(r.detail, ids.note) ?? r.detail };
+      }
       case "run-pilot-hooks":
-        throw new Error(`${a.kind} is not wired into this build yet`);
+        return performRunPilotHooks(a, at, run, commands, o.log);
       default: {
         const unknown: never = a;
         throw new Error(`unknown action ${JSON.stringify(unknown)}`);

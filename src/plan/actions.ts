@@ -142,6 +142,8 @@ export interface CheckPilotJsonAction extends Base {
   queue: string;
   vo?: string;
   setup?: string;
+  /** The DIRAC site name (--name), which makes a space absent from pilot.json's CEs acceptable. */
+  site?: string;
 }
 
 /** Run the pilot directory's include_vm_*.sh hooks as root, only those checksums.sha512 covered, each with a timeout. */

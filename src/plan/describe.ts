@@ -137,7 +137,7 @@ export function describeAction(a: Action): string[] {
         ...(a.tls.caDir || a.tls.certPath ? [`CA directory ${a.tls.caDir ?? "system"}, client certificate ${a.tls.certPath ?? "none"}`] : []),
       ];
     case "check-pilot-json":
-      return [`check-pilot-json ${a.path} for CE ${a.ce}, queue ${a.queue}${a.vo ? `, VO ${a.vo}` : ""}${a.setup ? `, setup ${a.setup}` : ""}: ${a.why}`];
+      return [`check-pilot-json ${a.path} for CE ${a.ce}, queue ${a.queue}${a.vo ? `, VO ${a.vo}` : ""}${a.setup ? `, setup ${a.setup}` : ""}${a.site ? `, site ${a.site}` : ""}: ${a.why}`];
     case "run-pilot-hooks":
       return [`run-pilot-hooks ${a.dir}/include_vm_*.sh (only those checksums.sha512 verified; as root, ${a.timeoutSeconds} s each): ${a.why}`, ...envLines(redactedEnv(a.env, undefined)), ...mw];
     case "start-watchdog":

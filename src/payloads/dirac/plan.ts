@@ -184,6 +184,7 @@ export function planDirac(ctx: Context): Action[] {
       queue: s.queue,
       vo: s.vo,
       ...(s.setup ? { setup: s.setup } : {}),
+      ...(s.site ? { site: s.site } : {}),
       why: "pilot.json describes this space, queue and VO (else dirac-pilot.py stops with a traceback)",
     },
   ];

@@ -29,7 +29,6 @@ export interface DiracSettings {
 export const DIRAC_DEFAULTS = {
   queue: "default",
   submit_pool: "Test",
-  user: "diracpilot",
   max_cycles: 1,
   stop_after_failed_matches: 0,
   require_manifest: true,
@@ -47,7 +46,8 @@ export function diracSettings(ctx: Context): DiracSettings {
     pilot_mirrors: [...(raw.pilot_mirrors ?? [])],
     queue: set(raw.queue) ? raw.queue : DIRAC_DEFAULTS.queue,
     submit_pool: set(raw.submit_pool) ? raw.submit_pool : DIRAC_DEFAULTS.submit_pool,
-    user: set(raw.user) ? raw.user : DIRAC_DEFAULTS.user,
+    // One pilot account by default: the isolation stage proved the container runtime as this user.
+    user: set(raw.user) ? raw.user : ctx.config.accounts.pilot_user,
     max_cycles: raw.max_cycles ?? DIRAC_DEFAULTS.max_cycles,
     stop_after_failed_matches: raw.stop_after_failed_matches ?? DIRAC_DEFAULTS.stop_after_failed_matches,
     require_manifest: raw.require_manifest ?? DIRAC_DEFAULTS.require_manifest,

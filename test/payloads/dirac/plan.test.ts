@@ -34,13 +34,13 @@ describe("planDirac: the actions", () => {
   it("user, work area, credentials, download, pilot.json check, then the pilot", () => {
     const actions = planDirac(diracContext());
     expect(actions.map((a) => a.kind)).toEqual(["create-user", "mkdir", "mkdir", "mkdir", "write-file", "write-file", "fetch-pilot", "check-pilot-json", "run-payload"]);
-    expect(actions[0]).toMatchObject({ name: "diracpilot", home: "/scratch/dirac", shell: "/usr/sbin/nologin", system: true });
+    expect(actions[0]).toMatchObject({ name: "vacpilot", home: "/scratch/dirac", shell: "/usr/sbin/nologin", system: true });
     const files = actions.filter((a) => a.kind === "write-file");
     expect(files).toEqual([
-      expect.objectContaining({ path: "/scratch/dirac/etc/grid-security/hostcert.pem", mode: 0o600, owner: { user: "diracpilot", group: "diracpilot" }, secret: true, contents: `${PROXY}\n` }),
+      expect.objectContaining({ path: "/scratch/dirac/etc/grid-security/hostcert.pem", mode: 0o600, owner: { user: "vacpilot", group: "vacpilot" }, secret: true, contents: `${PROXY}\n` }),
       expect.objectContaining({ path: "/scratch/dirac/etc/grid-security/hostkey.pem", mode: 0o600, secret: true }),
     ]);
-    expect(actions[6]).toMatchObject({ kind: "fetch-pilot", urls: ["https://pilots.example.org/lhcb/"], dir: "/scratch/dirac/pilot", requireManifest: true, owner: { user: "diracpilot" } });
+    expect(actions[6]).toMatchObject({ kind: "fetch-pilot", urls: ["https://pilots.example.org/lhcb/"], dir: "/scratch/dirac/pilot", requireManifest: true, owner: { user: "vacpilot" } });
     expect(actions[6]).not.toHaveProperty("manifestSha512");
     expect(actions[7]).toEqual(expect.objectContaining({ kind: "check-pilot-json", path: "/scratch/dirac/pilot/pilot.json", ce: "vac01.example.org", queue: "default", vo: "lhcb" }));
   });
@@ -65,7 +65,7 @@ describe("planDirac: the actions", () => {
       "--debug",
       "--release=v11r0",
     ]);
-    expect(run).toMatchObject({ name: "dirac", user: "diracpilot", cwd: "/scratch/dirac/pilot", stdoutPath: DIRAC_STDOUT, stderrPath: DIRAC_STDERR, killGraceSeconds: 60 });
+    expect(run).toMatchObject({ name: "dirac", user: "vacpilot", cwd: "/scratch/dirac/pilot", stdoutPath: DIRAC_STDOUT, stderrPath: DIRAC_STDERR, killGraceSeconds: 60 });
     expect(DIRAC_STDOUT).toBe("/var/spool/joboutputs/dirac-pilot.log");
     expect(DIRAC_STDERR).toBe("/var/spool/joboutputs/dirac-pilot.err");
     expect(run.outcome).toEqual({ kind: "dirac-pilot-log", logPaths: [DIRAC_STDOUT, DIRAC_STDERR] });

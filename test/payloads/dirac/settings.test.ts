@@ -35,7 +35,7 @@ describe("diracSettings", () => {
   it("defaults for a hand-built context, configured values kept, empty strings unset", () => {
     const ctx = makeContext({ config: { payload: { type: "dirac", dirac: { queue: "q", submit_pool: "", vo: "", site: "S", max_cycles: 2 } } } });
     const s = diracSettings(ctx);
-    expect(s).toMatchObject({ queue: "q", submit_pool: "Test", site: "S", max_cycles: 2, user: "diracpilot", drain_seconds: 1800, require_manifest: true });
+    expect(s).toMatchObject({ queue: "q", submit_pool: "Test", site: "S", max_cycles: 2, user: "vacpilot", drain_seconds: 1800, require_manifest: true });
     expect(s).not.toHaveProperty("vo");
   });
 });
