@@ -3,6 +3,7 @@
 #   1. type check (tsc --noEmit)
 #   2. build both binaries (scripts/build.sh all)
 #   3. vitest run: unit tests and black-box tests of dist/ (extra arguments go to vitest)
+#      then the README's main job (scripts/demo.sh), which must end with 200 on the manager
 #   4. dist/agent-linux-arm64 --version under qemu-aarch64-static, when installed
 #   5. dist/agent --version on an emulated CPU without AVX/AVX2 (qemu-x86_64-static -cpu Nehalem),
 #      when installed, after checking that this emulation really rejects AVX2 instructions
@@ -91,6 +92,14 @@ run_no_avx2() {
 step "typecheck (tsc --noEmit)" node_modules/.bin/tsc --noEmit -p .
 step "build (scripts/build.sh all)" bash scripts/build.sh all
 step "vitest run" run_vitest "$@"
+# The README's main job, exactly as a reader runs it: must end with 200 on the manager.
+run_demo() {
+  local out
+  out=$(bash scripts/demo.sh) || { echo "$out"; return 1; }
+  echo "$out" | tail -n 3
+  grep -q '^shutdown_message: 200 ' <<<"$out"
+}
+step "README main job (scripts/demo.sh)" run_demo
 step "arm64 binary under qemu-aarch64-static" run_arm64
 step "x64 binary on a CPU without AVX2 (qemu -cpu Nehalem)" run_no_avx2
 
