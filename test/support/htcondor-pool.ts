@@ -201,7 +201,8 @@ export async function startPool(c: HtcondorChroot): Promise<Pool> {
       // The group holds unshare and condor_master (the namespace's init): SIGTERM is the master's
       // graceful shutdown; when it exits, the kernel ends every daemon of its namespace.
       await stopGroup(master.pid);
-      if (existsSync(host)) rmSync(host, { recursive: true, force: true });
+      // Daemons of the namespace die with its init, their last log lines a moment later.
+      if (existsSync(host)) rmSync(host, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }
