@@ -70,7 +70,7 @@ describe("planHtcondorRun", () => {
   it("the system layout: no CONDOR_CONFIG, files in /etc/condor/config.d", () => {
     const c = ctx({ config_location: "system" });
     expect(readinessProbe(c).env).toEqual({});
-    const [start] = planHtcondorRun(c) as [{ path: string }];
+    const [start] = planHtcondorRun(c) as unknown as [{ path: string }];
     expect(start.path).toBe("/etc/condor/config.d/60-vacuum-agent-start.conf");
     expect(planHtcondorConfig(c).some((a) => a.kind === "write-file" && a.path === "/etc/condor/config.d/50-vacuum-agent.conf")).toBe(true);
   });
