@@ -3,6 +3,7 @@ import { shutdownMessage, type ShutdownCode } from "../contract/codes.ts";
 import type { Context } from "../context/context.ts";
 import type { Action } from "../plan/actions.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
+import { htcondorJobOutputFiles } from "../payloads/htcondor/plan.ts";
 
 export interface Outcome {
   code: ShutdownCode;
@@ -21,6 +22,7 @@ export function jobOutputFiles(ctx: Context): { from: string; name: string }[] {
     { from: AGENT_PATHS.context, name: "vacuum-agent-context.json" },
     { from: AGENT_PATHS.status, name: "vacuum-agent-status.json" },
     ...(ctx.config.payload.command?.log_files ?? []).map((f) => ({ from: f, name: posix.basename(f) })),
+    ...(ctx.config.payload.type === "htcondor" ? htcondorJobOutputFiles(ctx) : []),
   ];
 }
 

@@ -12,6 +12,7 @@ import { isolation } from "./isolation.ts";
 import { layout } from "./layout.ts";
 import { mjfEnvironment } from "./mjf-environment.ts";
 import { payload } from "./payload.ts";
+import { payloadConfig } from "./payload-config.ts";
 import type { Stage } from "./stage.ts";
 import { watchdog } from "./watchdog.ts";
 
@@ -19,6 +20,7 @@ export const STAGES: readonly Stage[] = [
   layout,
   watchdog,
   contextRecordStage,
+  payloadConfig,
   hostname,
   metadataLockdown,
   scratchDisk,

@@ -2,6 +2,8 @@ import { problem, type Problem } from "../config/problem.ts";
 import type { Context } from "../context/context.ts";
 import { planCommand } from "../payloads/command.ts";
 import { diracProblems, planDirac } from "../payloads/dirac/plan.ts";
+import { htcondorProblems } from "../payloads/htcondor/problems.ts";
+import { planHtcondorRun } from "../payloads/htcondor/plan.ts";
 import type { Stage } from "./stage.ts";
 
 /** Payload types this version can plan; the others are refused up front, never half-run. */
@@ -9,7 +11,8 @@ export function payloadProblems(ctx: Context): Problem[] {
   const type = ctx.config.payload.type;
   if (type === "command") return [];
   if (type === "dirac") return diracProblems(ctx);
-  return [problem("error", "user_data", "payload.type", `"${type}" payloads are not supported by this agent version yet (supported: "command", "dirac")`, 600)];
+  if (type === "htcondor") return htcondorProblems(ctx);
+  return [problem("error", "user_data", "payload.type", `"${type}" payloads are not supported (supported: "command", "dirac", "htcondor")`, 600)];
 }
 
 export const payload: Stage = {
@@ -22,6 +25,8 @@ export const payload: Stage = {
         return planCommand(ctx);
       case "dirac":
         return planDirac(ctx);
+      case "htcondor":
+        return planHtcondorRun(ctx);
       default:
         return [];
     }

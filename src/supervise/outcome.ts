@@ -12,6 +12,7 @@ import type { Outcome } from "../stages/finish.ts";
 import type { PayloadResult } from "./payload-process.ts";
 import type { OutcomeRule } from "../plan/actions.ts";
 import { diracOutcome } from "../payloads/dirac/outcome.ts";
+import { htcondorOutcomeFromEvidence } from "../payloads/htcondor/outcome.ts";
 
 const CODES: ReadonlySet<number> = new Set([100, 200, 300, 400, 500, 600, 700]);
 
@@ -20,6 +21,7 @@ export function payloadOutcome(name: string, r: PayloadResult, rule?: OutcomeRul
   // Payloads whose exit status says little (dirac-pilot.py exits 0 whether or not a job ran)
   // are judged by their own evidence: src/payloads/<type>/outcome.ts.
   if (rule?.kind === "dirac-pilot-log") return diracOutcome(rule.logPaths.map((p) => r.evidence?.[p] ?? "").join("\n"), e);
+  if (rule?.kind === "htcondor-history") return htcondorOutcomeFromEvidence(rule, r.evidence ?? {}, e);
   if (r.ownMessage && (e.kind === "exited" || e.kind === "signaled")) {
     const code = Number(r.ownMessage.slice(0, 3));
     if (CODES.has(code)) return { code: code as ShutdownCode, text: r.ownMessage.slice(4) };

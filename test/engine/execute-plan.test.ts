@@ -37,6 +37,7 @@ describe("executePlan", () => {
       "start layout", "finish layout ok",
       "start watchdog", "finish watchdog skipped",
       "start context-record", "finish context-record ok",
+      "start payload-config", "finish payload-config skipped",
       "start hostname", "finish hostname skipped",
       "start metadata-lockdown", "finish metadata-lockdown ok",
       "start scratch-disk", "finish scratch-disk ok",

@@ -11,6 +11,7 @@ describe("buildPlan", () => {
       ["layout", true],
       ["watchdog", false],
       ["context-record", true],
+      ["payload-config", false],
       ["hostname", true],
       ["metadata-lockdown", true],
       ["scratch-disk", true],
@@ -33,10 +34,10 @@ describe("buildPlan", () => {
     expect(plan.finish[2]).toMatchObject({ contents: "500 metadata: http://x: no answer" });
   });
 
-  it("a payload type this version cannot run is refused up front with 600", () => {
-    const plan = buildPlan(makeContext({ config: { payload: { type: "htcondor", htcondor: { collector: "cm.example" } } } }));
+  it("a payload whose configuration cannot work is refused up front with 600", () => {
+    const plan = buildPlan(makeContext({ config: { payload: { type: "htcondor", htcondor: {} } } }));
     expect(plan.refusal?.code).toBe(600);
-    expect(plan.problems).toContainEqual(expect.objectContaining({ path: "payload.type", severity: "error" }));
+    expect(plan.problems).toContainEqual(expect.objectContaining({ path: expect.stringMatching(/^payload\.htcondor/), severity: "error" }));
   });
 
   it("an error without its own code is taken as 600", () => {

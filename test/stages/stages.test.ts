@@ -10,7 +10,7 @@ describe("stage list", () => {
   it("has unique ids in a fixed order", () => {
     const ids = STAGES.map((s) => s.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(["layout", "watchdog", "context-record", "hostname", "metadata-lockdown", "scratch-disk", "accounts", "mjf-environment", "credentials", "cvmfs", "cvmfs-ready", "isolation", "payload"]);
+    expect(ids).toEqual(["layout", "watchdog", "context-record", "payload-config", "hostname", "metadata-lockdown", "scratch-disk", "accounts", "mjf-environment", "credentials", "cvmfs", "cvmfs-ready", "isolation", "payload"]);
   });
 });
 
