@@ -59,7 +59,7 @@ describe.skipIf(!hasAgentBinary())("dist/agent run", () => {
     const r = await runAgent(["run", "--dry-run", "--json", "--user-data", EXAMPLE, "--metadata-url", "none"]);
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.stages.map((s: { id: string }) => s.id)).toEqual(["layout", "watchdog", "context-record", "hostname", "metadata-lockdown", "scratch-disk", "accounts", "mjf-environment", "credentials", "cvmfs", "cvmfs-ready", "isolation", "payload"]);
+    expect(doc.stages.map((s: { id: string }) => s.id)).toEqual(["layout", "watchdog", "context-record", "payload-config", "hostname", "metadata-lockdown", "scratch-disk", "accounts", "mjf-environment", "credentials", "cvmfs", "cvmfs-ready", "isolation", "payload"]);
     expect(doc.stages.find((s: { id: string }) => s.id === "payload").actions.at(-1)).toMatchObject({ kind: "run-payload", argv: ["/bin/sh", "-c", expect.stringContaining("payload running")] });
     expect(doc.finish.shutdownMessage).toBe("200 Payload completed");
     expect(doc.deadline.deadline - Math.floor(Date.parse(doc.startedAt) / 1000)).toBe(86_400);
@@ -86,7 +86,7 @@ describe.skipIf(!hasAgentBinary())("dist/agent run", () => {
     expect(recorded[0].action.hostname).toBe("vm-example-01.vac01.example.org");
     const timeline = readFileSync(join(root, "var/log/vacuum-agent/agent.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const finished = timeline.filter((e) => e.msg === "stage-finish" || e.type === "stage-finish");
-    expect(finished.map((e) => e.stage)).toEqual(["layout", "watchdog", "context-record", "hostname", "metadata-lockdown", "scratch-disk", "accounts", "mjf-environment", "credentials", "cvmfs", "cvmfs-ready", "isolation", "payload", "finish"]);
+    expect(finished.map((e) => e.stage)).toEqual(["layout", "watchdog", "context-record", "payload-config", "hostname", "metadata-lockdown", "scratch-disk", "accounts", "mjf-environment", "credentials", "cvmfs", "cvmfs-ready", "isolation", "payload", "finish"]);
     for (const e of finished) expect(typeof e.durationMs).toBe("number");
     const context = JSON.parse(readFileSync(join(root, "var/lib/vacuum-agent/context.json"), "utf8"));
     expect(context.config.identity.space).toBe("vac01.example.org");

@@ -45,12 +45,13 @@ describe.skipIf(!hasAgentBinary())("dist/agent validate", () => {
     expect(doc.problems.some((p: { message: string }) => p.message.includes("##user_data_option_dirac_queue##"))).toBe(true);
   });
 
-  it("a dirac payload is refused by this version with a clear reason", async () => {
+  it("a dirac payload without its pilot URL, VO, space and credentials is refused, each named", async () => {
     const dir = tempDir();
     const file = writeTemp(dir, "ud", shellUserData(["version = 1", "payload.type = dirac"]));
     const r = await runAgent(["validate", file]);
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toContain('error: user_data: payload.type: "dirac" payloads are not supported by this agent version yet');
+    for (const path of ["payload.dirac.pilot_url", "payload.dirac.vo", "identity.space", "credentials.x509_proxy"]) expect(r.stdout).toContain(`error: user_data: ${path}: `);
+    expect(r.stdout).toContain("##user_data_option_dirac_pilot_url##");
   });
 
   it("a proxy that is not a certificate is refused with 500, without showing it", async () => {
