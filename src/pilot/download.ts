@@ -186,7 +186,9 @@ export async function downloadPilotDirectory(options: PilotDownloadOptions): Pro
   // credentials are at fault.
   const code = failures.some((f) => f.side === "server") ? 600 : 500;
   const detail = failures.map((f) => (f.error.startsWith(f.url) ? f.error : `${f.url}: ${f.error}`)).join("; ");
-  return { ok: false, code, error: `pilot download failed from every URL: ${detail}` };
+  // The error ends up in a shutdown_message of at most 200 characters behind the agent's own
+  // prefix: no preamble before the URL and the file at fault when only one URL was tried.
+  return { ok: false, code, error: failures.length === 1 ? detail : `every URL failed: ${detail}` };
 }
 
 function errorText(err: unknown): string {
