@@ -18,8 +18,11 @@
 Test controls (environment):
   DIRAC_TEST_PILOT_SCENARIO   job (default) | no-match | version-mismatch | payload-failure |
                               hang | drain | drain-idle | crash; else read from ./scenario
-  DIRAC_DRAIN_FILE            the drain file the JobAgent watches (default /var/lib/dirac_drain)
-  DIRAC_TEST_PILOT_RECORD     where argv and environment are recorded as JSON (default
+  DIRAC_DRAIN_FILE            the drain file the JobAgent watches; else the path written in
+                              ./drain-file (an agent run under --root creates its drain file under
+                              that root, where the real pilot's fixed path cannot follow); else
+                              /var/lib/dirac_drain, as the real JobAgent
+  DIRAC_TEST_PILOT_RECORD     where argv, interpreter and environment are recorded as JSON (default
                               ./pilot-record.json); values of secret-looking names are dropped
   DIRAC_TEST_PILOT_DUMP_OPTIONS=1   print the option table as JSON and exit 0
 """
@@ -105,7 +108,7 @@ def record():
     path = os.environ.get("DIRAC_TEST_PILOT_RECORD", "pilot-record.json")
     env = {k: v for k, v in os.environ.items() if not SECRET_NAME.search(k)}
     with open(path, "w") as fp:
-        json.dump({"argv": sys.argv, "cwd": os.getcwd(), "env": env}, fp, indent=1)
+        json.dump({"argv": sys.argv, "cwd": os.getcwd(), "executable": sys.executable, "env": env}, fp, indent=1)
 
 
 def parse():
@@ -276,7 +279,11 @@ def job_agent(p):
         with open("scenario") as fp:
             scenario = fp.read().strip()
     scenario = scenario or "job"
-    drain_file = os.environ.get("DIRAC_DRAIN_FILE", "/var/lib/dirac_drain")
+    drain_file = os.environ.get("DIRAC_DRAIN_FILE")
+    if not drain_file and os.path.exists("drain-file"):
+        with open("drain-file") as fp:
+            drain_file = fp.read().strip()
+    drain_file = drain_file or "/var/lib/dirac_drain"
     local_ce = p["ceType"] or "InProcess"
     agent_log("INFO", "Defining Inner CE from local configuration = %s" % local_ce)
 

@@ -1,0 +1,149 @@
+// A DIRAC site for black-box runs of dist/agent with `payload.type = dirac`: a real HTTPS pilot
+// server (test/support/pilot-server.ts) publishing the test dirac-pilot.py with a pilot.json that
+// lists the space, a root for `run --root` holding the test CA at the machine's CA path, MJF job
+// features with allocated_cpu, a CVMFS-like tree with the VOMS directories the pilot looks for, and
+// the user_data naming all of it. Temporary directories are removed by the caller's dispose(): the
+// per-test cleanup of fixtures.ts would delete them under scenarios that run concurrently.
+
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startPilotServer, type PilotFaults, type PilotServer, type PilotServerOptions } from "../support/pilot-server.ts";
+import type { TlsFixtures } from "../support/tls-fixtures.ts";
+import { shellUserData } from "./fixtures.ts";
+
+export const PILOT_SOURCE = "test/support/dirac-pilot/dirac-pilot.py";
+export const PILOT_JSON_FIXTURE = "/work/shared/fixtures/pilot-json/pilot-new-schema.json";
+export const SPACE = "vac01.example.org";
+export const VO = "gridpp";
+export const VM_UUID = "6f1c2b3a-5d4e-4f00-8a00-0123456789ab";
+/** Where the agent's plan puts the pilot (scratch.mount_point /scratch), as a path under the root. */
+export const PILOT_DIR = "scratch/dirac/pilot";
+export const JOBOUTPUTS = "var/spool/joboutputs";
+/** The machine's CA directory: created under the root, so the agent finds it where a VM has it. */
+export const CA_DIR = "/etc/grid-security/certificates";
+
+/** The real new-schema pilot.json with this space added as a CE whose commands end in LaunchAgent. */
+export function pilotJsonForSpace(): string {
+  const doc = JSON.parse(readFileSync(PILOT_JSON_FIXTURE, "utf8")) as { CEs: Record<string, unknown> };
+  doc.CEs[SPACE] = { Site: "VAC.Example.uk", GridCEType: "TEST-FULL" };
+  return JSON.stringify(doc, null, 1);
+}
+
+export interface DiracSiteOptions {
+  /** The test pilot's scenario, published as the `scenario` file; none: the file is left out. */
+  scenario?: string;
+  /** Replaces or adds published files (pilot.json, dirac-pilot.py, ...). */
+  files?: Record<string, string | Uint8Array>;
+  server?: Pick<PilotServerOptions, "manifest" | "tar" | "listing" | "outside">;
+  faults?: PilotFaults;
+  /** More lines of the agent document (`payload.dirac.* = ...`, lifecycle, ...). */
+  doc?: string[];
+  /** `user_data_option_dirac_opts`; default: the CVMFS_locations of this site. */
+  diracOpts?: (site: DiracSite) => string;
+  allocatedCpu?: number;
+  /** MJF machinefeatures/shutdowntime (Unix seconds). */
+  shutdowntime?: number;
+}
+
+export interface DiracSite {
+  /** The --root of the run. */
+  root: string;
+  /** Inputs outside the root: user_data, MJF, the CVMFS-like tree. */
+  inputs: string;
+  userData: string;
+  server: PilotServer;
+  /** Environment for runAgent (MJF directories). */
+  env: Record<string, string>;
+  cvmfs: string;
+  proxyPem: string;
+  dispose(): Promise<void>;
+}
+
+/** The VOMS directories dirac-pilot.py requires (X509_VOMS_DIR, X509_VOMSES), as grid.cern.ch publishes them. */
+function makeCvmfs(dir: string): void {
+  mkdirSync(join(dir, "etc/grid-security/vomsdir/gridpp"), { recursive: true });
+  writeFileSync(join(dir, "etc/grid-security/vomsdir/gridpp/voms.gridpp.ac.uk.lsc"), "/C=UK/O=eScience/OU=Manchester/L=HEP/CN=voms.gridpp.ac.uk\n/C=UK/O=eScienceCA/CN=UK e-Science CA 2B\n");
+  mkdirSync(join(dir, "etc/grid-security/vomses"), { recursive: true });
+  writeFileSync(join(dir, "etc/grid-security/vomses/gridpp-voms.gridpp.ac.uk"), '"gridpp" "voms.gridpp.ac.uk" "15000" "/C=UK/O=eScience/OU=Manchester/L=HEP/CN=voms.gridpp.ac.uk" "gridpp"\n');
+}
+
+export async function makeDiracSite(tls: TlsFixtures, proxyPem: string, o: DiracSiteOptions = {}): Promise<DiracSite> {
+  const root = mkdtempSync(join(tmpdir(), "agent-dirac-root-"));
+  const inputs = mkdtempSync(join(tmpdir(), "agent-dirac-in-"));
+  const caDir = join(root, CA_DIR);
+  mkdirSync(caDir, { recursive: true });
+  for (const name of readdirSync(tls.caDir)) copyFileSync(join(tls.caDir, name), join(caDir, name));
+  const cvmfs = join(inputs, "cvmfs");
+  makeCvmfs(cvmfs);
+  mkdirSync(join(inputs, "jf"));
+  mkdirSync(join(inputs, "mf"));
+  writeFileSync(join(inputs, "jf/allocated_cpu"), `${o.allocatedCpu ?? 2}\n`);
+  writeFileSync(join(inputs, "mf/total_cpu"), `${o.allocatedCpu ?? 2}\n`);
+  if (o.shutdowntime !== undefined) writeFileSync(join(inputs, "mf/shutdowntime"), `${o.shutdowntime}\n`);
+
+  const files: Record<string, string | Uint8Array> = {
+    "dirac-pilot.py": readFileSync(PILOT_SOURCE),
+    "pilot.json": pilotJsonForSpace(),
+    // The agent creates its drain file under --root; the test pilot reads where from here.
+    "drain-file": `${join(root, "var/lib/dirac_drain")}\n`,
+    ...(o.scenario ? { scenario: `${o.scenario}\n` } : {}),
+    ...o.files,
+  };
+  const server = await startPilotServer({ tls: { ca: tls.caPem, cert: tls.serverCertPem, key: tls.serverKeyPem }, files, ...o.server, ...(o.faults ? { faults: o.faults } : {}) });
+  const site: DiracSite = {
+    root,
+    inputs,
+    userData: join(inputs, "user_data"),
+    server,
+    env: { JOBFEATURES: join(inputs, "jf"), MACHINEFEATURES: join(inputs, "mf") },
+    cvmfs,
+    proxyPem,
+    dispose: async () => {
+      await server.close();
+      rmSync(root, { recursive: true, force: true });
+      rmSync(inputs, { recursive: true, force: true });
+    },
+  };
+  const opts = o.diracOpts ? o.diracOpts(site) : `--CVMFS_locations=${cvmfs}`;
+  const doc = [
+    "version = 1",
+    `user_data_space = ${SPACE}`,
+    "user_data_machinetype = dirac-test",
+    `user_data_uuid = ${VM_UUID}`,
+    `credentials.ca_dir = ${CA_DIR}`,
+    "user_data_option_x509_proxy <<END_OF_X509_PROXY",
+    proxyPem.trim(),
+    "END_OF_X509_PROXY",
+    "payload.type = dirac",
+    `user_data_option_dirac_pilot_url = ${server.url}`,
+    `user_data_option_vo = ${VO}`,
+    `user_data_option_dirac_opts = ${opts}`,
+    ...(o.doc ?? []),
+  ];
+  writeFileSync(site.userData, shellUserData(doc));
+  return site;
+}
+
+/** `run --root` arguments for this site. */
+export const runArgs = (s: DiracSite): string[] => ["run", "--root", s.root, "--user-data", s.userData, "--metadata-url", "none"];
+
+export const readIn = (s: DiracSite, rel: string): string => readFileSync(join(s.root, rel), "utf8");
+
+export function tryRead(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/** Every line of the agent's JSON logs under the root. */
+export function agentLog(s: DiracSite): Record<string, unknown>[] {
+  const dir = join(s.root, "var/log/vacuum-agent");
+  const out: Record<string, unknown>[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".jsonl")).sort()) {
+    for (const line of readFileSync(join(dir, name), "utf8").split("\n")) if (line.trim()) out.push(JSON.parse(line) as Record<string, unknown>);
+  }
+  return out;
+}
