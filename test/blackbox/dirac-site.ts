@@ -4,13 +4,13 @@
 // features with allocated_cpu, a CVMFS-like tree with the VOMS directories the pilot looks for, and
 // the user_data naming all of it. Temporary directories are removed by the caller's dispose(): the
 // per-test cleanup of fixtures.ts would delete them under scenarios that run concurrently.
+// No vitest import: scripts/bench-pilot-download.ts (run by bun) builds its agent runs with it too.
 
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startPilotServer, type PilotFaults, type PilotServer, type PilotServerOptions } from "../support/pilot-server.ts";
 import type { TlsFixtures } from "../support/tls-fixtures.ts";
-import { shellUserData } from "./fixtures.ts";
 
 export const PILOT_SOURCE = "test/support/dirac-pilot/dirac-pilot.py";
 export const PILOT_JSON_FIXTURE = "/work/shared/fixtures/pilot-json/pilot-new-schema.json";
@@ -46,16 +46,8 @@ export interface DiracSiteOptions {
   shutdowntime?: number;
 }
 
-export interface DiracSite {
-  /** The --root of the run. */
-  root: string;
-  /** Inputs outside the root: user_data, MJF, the CVMFS-like tree. */
-  inputs: string;
-  userData: string;
+export interface DiracSite extends DiracRoot {
   server: PilotServer;
-  /** Environment for runAgent (MJF directories). */
-  env: Record<string, string>;
-  cvmfs: string;
   proxyPem: string;
   dispose(): Promise<void>;
 }
@@ -68,7 +60,20 @@ function makeCvmfs(dir: string): void {
   writeFileSync(join(dir, "etc/grid-security/vomses/gridpp-voms.gridpp.ac.uk"), '"gridpp" "voms.gridpp.ac.uk" "15000" "/C=UK/O=eScience/OU=Manchester/L=HEP/CN=voms.gridpp.ac.uk" "gridpp"\n');
 }
 
-export async function makeDiracSite(tls: TlsFixtures, proxyPem: string, o: DiracSiteOptions = {}): Promise<DiracSite> {
+/** A root for `run --root` with the test CA at the machine's CA path, and the inputs beside it. */
+export interface DiracRoot {
+  root: string;
+  /** Inputs outside the root: user_data, MJF, the CVMFS-like tree. */
+  inputs: string;
+  userData: string;
+  /** Environment for runAgent (MJF directories). */
+  env: Record<string, string>;
+  cvmfs: string;
+  /** The drain file the agent creates under this root. */
+  drainFile: string;
+}
+
+export function makeDiracRoot(tls: Pick<TlsFixtures, "caDir">, o: Pick<DiracSiteOptions, "allocatedCpu" | "shutdowntime"> = {}): DiracRoot {
   const root = mkdtempSync(join(tmpdir(), "agent-dirac-root-"));
   const inputs = mkdtempSync(join(tmpdir(), "agent-dirac-in-"));
   const caDir = join(root, CA_DIR);
@@ -81,31 +86,23 @@ export async function makeDiracSite(tls: TlsFixtures, proxyPem: string, o: Dirac
   writeFileSync(join(inputs, "jf/allocated_cpu"), `${o.allocatedCpu ?? 2}\n`);
   writeFileSync(join(inputs, "mf/total_cpu"), `${o.allocatedCpu ?? 2}\n`);
   if (o.shutdowntime !== undefined) writeFileSync(join(inputs, "mf/shutdowntime"), `${o.shutdowntime}\n`);
-
-  const files: Record<string, string | Uint8Array> = {
-    "dirac-pilot.py": readFileSync(PILOT_SOURCE),
-    "pilot.json": pilotJsonForSpace(),
-    // The agent creates its drain file under --root; the test pilot reads where from here.
-    "drain-file": `${join(root, "var/lib/dirac_drain")}\n`,
-    ...(o.scenario ? { scenario: `${o.scenario}\n` } : {}),
-    ...o.files,
-  };
-  const server = await startPilotServer({ tls: { ca: tls.caPem, cert: tls.serverCertPem, key: tls.serverKeyPem }, files, ...o.server, ...(o.faults ? { faults: o.faults } : {}) });
-  const site: DiracSite = {
+  return {
     root,
     inputs,
     userData: join(inputs, "user_data"),
-    server,
     env: { JOBFEATURES: join(inputs, "jf"), MACHINEFEATURES: join(inputs, "mf") },
     cvmfs,
-    proxyPem,
-    dispose: async () => {
-      await server.close();
-      rmSync(root, { recursive: true, force: true });
-      rmSync(inputs, { recursive: true, force: true });
-    },
+    drainFile: join(root, "var/lib/dirac_drain"),
   };
-  const opts = o.diracOpts ? o.diracOpts(site) : `--CVMFS_locations=${cvmfs}`;
+}
+
+/** The agent document in a marker block of a shell script, as test/blackbox/fixtures.ts writes it. */
+function shellUserData(lines: string[]): string {
+  return ["#!/bin/sh", ": <<'VACUUM_AGENT_CONFIG'", "-----BEGIN VACUUM-AGENT CONFIG-----", ...lines, "-----END VACUUM-AGENT CONFIG-----", "VACUUM_AGENT_CONFIG", "exec /usr/local/bin/agent run", ""].join("\n");
+}
+
+/** The dirac user_data for this root: space, VM uuid, CA path, the proxy, pilot URL, VO, options. */
+export function writeDiracUserData(r: DiracRoot, o: { pilotUrl: string; proxyPem: string; diracOpts?: string; doc?: string[] }): void {
   const doc = [
     "version = 1",
     `user_data_space = ${SPACE}`,
@@ -113,15 +110,40 @@ export async function makeDiracSite(tls: TlsFixtures, proxyPem: string, o: Dirac
     `user_data_uuid = ${VM_UUID}`,
     `credentials.ca_dir = ${CA_DIR}`,
     "user_data_option_x509_proxy <<END_OF_X509_PROXY",
-    proxyPem.trim(),
+    o.proxyPem.trim(),
     "END_OF_X509_PROXY",
     "payload.type = dirac",
-    `user_data_option_dirac_pilot_url = ${server.url}`,
+    `user_data_option_dirac_pilot_url = ${o.pilotUrl}`,
     `user_data_option_vo = ${VO}`,
-    `user_data_option_dirac_opts = ${opts}`,
+    // The VOMS directories dirac-pilot.py requires come from this site's CVMFS-like tree.
+    `user_data_option_dirac_opts = ${o.diracOpts ?? `--CVMFS_locations=${r.cvmfs}`}`,
     ...(o.doc ?? []),
   ];
-  writeFileSync(site.userData, shellUserData(doc));
+  writeFileSync(r.userData, shellUserData(doc));
+}
+
+export async function makeDiracSite(tls: TlsFixtures, proxyPem: string, o: DiracSiteOptions = {}): Promise<DiracSite> {
+  const r = makeDiracRoot(tls, o);
+  const files: Record<string, string | Uint8Array> = {
+    "dirac-pilot.py": readFileSync(PILOT_SOURCE),
+    "pilot.json": pilotJsonForSpace(),
+    // The agent creates its drain file under --root; the test pilot reads where from here.
+    "drain-file": `${r.drainFile}\n`,
+    ...(o.scenario ? { scenario: `${o.scenario}\n` } : {}),
+    ...o.files,
+  };
+  const server = await startPilotServer({ tls: { ca: tls.caPem, cert: tls.serverCertPem, key: tls.serverKeyPem }, files, ...o.server, ...(o.faults ? { faults: o.faults } : {}) });
+  const site: DiracSite = {
+    ...r,
+    server,
+    proxyPem,
+    dispose: async () => {
+      await server.close();
+      rmSync(r.root, { recursive: true, force: true });
+      rmSync(r.inputs, { recursive: true, force: true });
+    },
+  };
+  writeDiracUserData(r, { pilotUrl: server.url, proxyPem, ...(o.diracOpts ? { diracOpts: o.diracOpts(site) } : {}), ...(o.doc ? { doc: o.doc } : {}) });
   return site;
 }
 
@@ -139,7 +161,7 @@ export function tryRead(path: string): string | null {
 }
 
 /** Every line of the agent's JSON logs under the root. */
-export function agentLog(s: DiracSite): Record<string, unknown>[] {
+export function agentLog(s: Pick<DiracRoot, "root">): Record<string, unknown>[] {
   const dir = join(s.root, "var/log/vacuum-agent");
   const out: Record<string, unknown>[] = [];
   for (const name of readdirSync(dir).filter((n) => n.endsWith(".jsonl")).sort()) {
