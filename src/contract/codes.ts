@@ -32,7 +32,7 @@ const MESSAGE_TEXT = /[^ -~]+/g;
  */
 export function shutdownMessage(code: ShutdownCode, text: string): string {
   const clean = text.replace(MESSAGE_TEXT, " ").replace(/ +/g, " ").trim() || CODES[code].phrase;
-  return `${code} ${clean}`.slice(0, 200);
+  return `${code} ${clean}`.slice(0, 200).trimEnd();
 }
 
 export const SHUTDOWN_MESSAGE_PATTERN = /^[1-9][0-9]{2} [ -~]+$/;

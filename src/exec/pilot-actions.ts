@@ -53,7 +53,8 @@ export function performCheckPilotJson(a: CheckPilotJsonAction, at: At, log: LogS
   const r = checkPilotJson(text, { ce: a.ce, queue: a.queue, ...(a.vo ? { vo: a.vo } : {}), ...(a.setup ? { setup: a.setup } : {}), ...(a.site ? { site: a.site } : {}) });
   if (!r.ok) {
     for (const e of r.errors) log.error(`pilot.json: ${e}`);
-    throw new ActionFailure(`Bad pilot.json: ${r.errors[0] ?? "not usable"}${r.errors.length > 1 ? ` (and ${r.errors.length - 1} more problem(s))` : ""}`, 600);
+    // The checker's errors start with the JSON path inside pilot.json ("pilot.json: Defaults.Pilot…").
+    throw new ActionFailure(`Bad ${r.errors[0] ?? "pilot.json: not usable"}${r.errors.length > 1 ? ` (and ${r.errors.length - 1} more problem(s))` : ""}`, 600);
   }
   for (const w of r.warnings) log.warn(`pilot.json: ${w}`);
   const p = r.pilot;
