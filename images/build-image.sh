@@ -155,7 +155,8 @@ install_host_tools() {
 build() {
   local d t0 t1 rootfs sources
   d=$(dir)
-  if [ -e "$d/.complete" ]; then say "cached: $d"; echo "$d"; return 0; fi
+  # The directory's mtime says when it was last used: older images go after a day unused.
+  if [ -e "$d/.complete" ]; then touch "$d"; say "cached: $d"; echo "$d"; return 0; fi
   [ "$(id -u)" -eq 0 ] || { say "must run as root (mmdebstrap, mkfs.ext4 -d with owners)"; exit 1; }
   install_host_tools
   mkdir -p "$CACHE"
@@ -198,6 +199,8 @@ build() {
   say "root.raw (mkfs.ext4 -d) in $(since "$t1") s"
   recipe > "$d.tmp/.complete"
   mv "$d.tmp" "$d"
+  find "$CACHE" -mindepth 1 -maxdepth 1 -name 'debian12-*' ! -name "${d##*/}" ! -name "${d##*/}.*" -mtime +1 \
+    -exec rm -rf --one-file-system {} + 2> /dev/null || true
   say "built $d in $(since "$t0") s (kernel $(grep '^linux-image-[0-9]' "$d/packages.txt" | cut -d' ' -f1), cloud-init $(awk '$1=="cloud-init"{print $2}' "$d/packages.txt"))"
   echo "$d"
 }
