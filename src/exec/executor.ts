@@ -15,6 +15,7 @@ import type { LogSink } from "../status/log.ts";
 import type { ShutdownCode } from "../contract/codes.ts";
 import { performCheckPilotJson, performFetchPilot, performRunPilotHooks } from "./pilot-actions.ts";
 import { ActionFailure } from "./action-failure.ts";
+import { caDirectory } from "./ca-directory.ts";
 export { ActionFailure } from "./action-failure.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { findUser, resolveOwner, type OwnerIds } from "./accounts.ts";
@@ -272,7 +273,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
           spoolDir: at(a.spool),
           joboutputs: to,
           last: a.last,
-          tls: { ...(a.caDir && existsSync(a.caDir) ? { caDir: a.caDir } : {}), ...(cred ? { cert: cred.cert, key: cred.key } : {}) },
+          tls: { ...(caDirectory(a.caDir, at) ? { caDir: caDirectory(a.caDir, at)! } : {}), ...(cred ? { cert: cred.cert, key: cred.key } : {}) },
           perRequestTimeoutMs: Math.min(a.perRequestTimeoutMs, budget),
           totalBudgetMs: budget,
           retries: 3,

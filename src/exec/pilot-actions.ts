@@ -3,7 +3,7 @@
 // A pilot.json that does not fit this VM, or a hook that fails, is the experiment's configuration
 // at fault: 600, so Vac and Vcycle back off instead of starting VM after VM.
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
 import type { TlsOptions } from "../net/http-client.ts";
 import type { CheckPilotJsonAction, FetchPilotAction, RunPilotHooksAction } from "../plan/actions.ts";
@@ -11,6 +11,7 @@ import { checkPilotJson } from "../payloads/dirac/pilot-json.ts";
 import { downloadPilotDirectory, verifiedPilotFiles } from "../pilot/download.ts";
 import type { LogSink } from "../status/log.ts";
 import { ActionFailure } from "./action-failure.ts";
+import { caDirectory } from "./ca-directory.ts";
 import type { CommandOverrides } from "./commands.ts";
 import type { RunCommand } from "./runner.ts";
 
@@ -18,7 +19,8 @@ type At = (machinePath: string) => string;
 
 export async function performFetchPilot(a: FetchPilotAction, at: At, ids: { uid: number; gid: number } | undefined, log: LogSink): Promise<{ detail: string }> {
   const tls: TlsOptions = {};
-  if (a.tls.caDir && existsSync(at(a.tls.caDir))) tls.caDir = at(a.tls.caDir);
+  const caDir = caDirectory(a.tls.caDir, at);
+  if (caDir) tls.caDir = caDir;
   try {
     if (a.tls.certPath) tls.cert = readFileSync(at(a.tls.certPath), "utf8");
     if (a.tls.keyPath) tls.key = readFileSync(at(a.tls.keyPath), "utf8");
