@@ -13,6 +13,7 @@ MANAGER_URL='{{vacuum.manager_url}}'
 VM_ID='{{vacuum.vm_id}}'
 VM_TOKEN='{{vacuum.vm_token}}'
 JOBOUTPUTS='##user_data_joboutputs_url##'
+MANAGER_JOBOUTPUTS='{{vacuum.joboutputs_url}}'
 BIN=/usr/local/sbin/vacuum-agent
 LOG=/var/log/vacuum-agent-bootstrap.log
 USER_DATA=/var/lib/cloud/instance/user-data.txt
@@ -50,23 +51,22 @@ fetch() {
   return 1
 }
 
-# put FILE NAME: to $JOBOUTPUTS/NAME (with a Content-Length, as Vac requires), a few tries.
+# put FILE NAME BASE: to BASE/NAME (a Content-Length, as Vac requires; a few tries), BASE being
+# the site's $JOBOUTPUTS or the manager's job outputs of this VM (which takes the VM's token).
 put() {
-  case $JOBOUTPUTS in
-    /*) mkdir -p "$JOBOUTPUTS" && cp "$1" "$JOBOUTPUTS/$2"; return ;;
+  case $3 in
+    /*) mkdir -p "$3" && cp "$1" "$3/$2"; return ;;
     http://* | https://*) ;;
     *) return 1 ;;
   esac
-  set -- "$1" "$2" -fsS --connect-timeout 10 --max-time 30 --retry 3 --retry-delay 2 -T "$1"
+  set -- "$1" "$2" "$3" -fsS --connect-timeout 10 --max-time 30 --retry 3 --retry-delay 2 -T "$1"
   [ -d /etc/grid-security/certificates ] && set -- "$@" --capath /etc/grid-security/certificates
-  # Vcycle's HTTPS wants the X.509 proxy of the user_data as client certificate; the manager its token.
+  # Vcycle's HTTPS wants the X.509 proxy of the user_data as client certificate.
   [ -s "$SPOOL/.proxy" ] && set -- "$@" --cert "$SPOOL/.proxy" --key "$SPOOL/.proxy"
-  case $MANAGER_URL:$VM_TOKEN in
-    *'{{'* | :* | *:) ;;
-    *) case $JOBOUTPUTS in "$MANAGER_URL"*) set -- "$@" -H "Authorization: Bearer $VM_TOKEN" ;; esac ;;
-  esac
-  n=$2; shift 2
-  curl "$@" "$JOBOUTPUTS/$n" 2>> "$LOG"
+  case $3 in "$MANAGER_URL"/*) set -- "$@" -H "Authorization: Bearer $VM_TOKEN" ;; esac
+  n=$2 base=$3
+  shift 3
+  curl "$@" "$base/$n" 2>> "$LOG"
 }
 
 give_up() {
@@ -80,8 +80,13 @@ give_up() {
     grep -q 'BEGIN' "$SPOOL/.proxy" 2> /dev/null || rm -f "$SPOOL/.proxy"
   fi
   cp "$LOG" "$SPOOL/vacuum-agent-bootstrap.log"
-  put "$SPOOL/vacuum-agent-bootstrap.log" vacuum-agent-bootstrap.log
-  put "$SPOOL/shutdown_message" shutdown_message || log "could not upload the shutdown_message to $JOBOUTPUTS"
+  # The site reads the message from $JOBOUTPUTS; the manager keeps its own copy. The message last.
+  case $MANAGER_URL$VM_TOKEN$MANAGER_JOBOUTPUTS in *'{{'*) MANAGER_JOBOUTPUTS= ;; esac
+  for base in "$JOBOUTPUTS" "$MANAGER_JOBOUTPUTS"; do
+    [ -n "$base" ] || continue
+    put "$SPOOL/vacuum-agent-bootstrap.log" vacuum-agent-bootstrap.log "$base"
+    put "$SPOOL/shutdown_message" shutdown_message "$base" || log "could not upload the shutdown_message to $base"
+  done
   rm -f "$SPOOL/.proxy"
   sync
   # systemctl works without D-Bus here (it says "Failed to connect to bus" and still powers off).
