@@ -19,6 +19,8 @@ export interface VmStatus {
   firstSeen: string;
   lastHeartbeat: string | null;
   heartbeatAgeSeconds: number | null;
+  /** A heartbeat older than this makes a running VM stale: the machinetype's heartbeat_seconds. */
+  staleAfterSeconds: number;
   shutdownMessage: string | null;
   shutdownCode: number | null;
   outputs: number;
@@ -29,11 +31,13 @@ export interface VmStatus {
 /** Vac's default when a machinetype gives no heartbeat_seconds is no check; 600 s is the example's. */
 const DEFAULT_STALE_SECONDS = 600;
 
+export const staleAfterSeconds = (machinetype: string, content: Content): number =>
+  content.machinetypes.get(machinetype)?.definition.heartbeat_seconds || DEFAULT_STALE_SECONDS;
+
 export function vmState(r: VmRecord, content: Content, now: number): VmState {
   if (r.shutdownMessage !== null) return "finished";
   if (r.lastHeartbeat === null) return "starting";
-  const limit = content.machinetypes.get(r.machinetype)?.definition.heartbeat_seconds || DEFAULT_STALE_SECONDS;
-  return now - r.lastHeartbeat > limit * 1000 ? "stale" : "running";
+  return now - r.lastHeartbeat > staleAfterSeconds(r.machinetype, content) * 1000 ? "stale" : "running";
 }
 
 export const shutdownCode = (message: string | null): number | null => {
@@ -51,6 +55,7 @@ export function vmStatus(r: VmRecord, details: VmDetails, content: Content, now:
     firstSeen: new Date(r.firstSeen).toISOString(),
     lastHeartbeat: r.lastHeartbeat === null ? null : new Date(r.lastHeartbeat).toISOString(),
     heartbeatAgeSeconds: r.lastHeartbeat === null ? null : Math.max(0, Math.round((now - r.lastHeartbeat) / 1000)),
+    staleAfterSeconds: staleAfterSeconds(r.machinetype, content),
     shutdownMessage: r.shutdownMessage,
     shutdownCode: shutdownCode(r.shutdownMessage),
     outputs: r.outputs,

@@ -7,7 +7,6 @@ import { createApp, type App } from "../../../src/manager/serve/app.ts";
 import { createPublisher } from "../../../src/manager/serve/publisher.ts";
 import { RequestCounters, requestKind } from "../../../src/manager/status/metrics.ts";
 import { statusRoutes } from "../../../src/manager/status/status-routes.ts";
-import { timelineOf } from "../../../src/manager/status/vm-details.ts";
 import { createVmService } from "../../../src/manager/vm/vm-service.ts";
 import { VmRegistry } from "../../../src/manager/vm/vm-registry.ts";
 import { loadTokenKey, vmToken, type TokenKey } from "../../../src/manager/vm/vm-token.ts";
@@ -70,9 +69,10 @@ describe("status", () => {
       shutdownMessage: "700 Payload command exited with code 3",
       shutdownCode: 700,
       heartbeatAgeSeconds: 765,
+      staleAfterSeconds: 600,
       timeline: [
-        { stage: "layout", state: "ok", durationMs: 3, at: "2026-03-01T10:00:01.000Z" },
-        { stage: "payload", state: "failed", durationMs: 1500, at: "2026-03-01T10:00:03.000Z" },
+        { stage: "layout", state: "ok", durationMs: 3, at: "2026-03-01T10:00:01.000Z", error: null },
+        { stage: "payload", state: "failed", durationMs: 1500, at: "2026-03-01T10:00:03.000Z", error: null },
       ],
     });
     const filtered = (await (await get("/status.json?state=stale&limit=5")).json()) as { vms: { vmId: string }[] };
@@ -86,12 +86,52 @@ describe("status", () => {
     expect(doc.vms[0]!.state).toBe("running");
   });
 
-  it("the HTML page escapes what VMs sent", async () => {
+  it("the HTML page escapes what VMs sent, and says by its CSP that it runs and loads nothing", async () => {
     await put("vm-x", "shutdown_message", "600 <script>alert(1)</script>");
-    const page = await (await get("/status")).text();
-    expect(page).toContain("600 &lt;script&gt;alert(1)&lt;/script&gt;");
+    const res = await get("/status");
+    const page = await res.text();
+    expect(page).toContain('<span class="code" title="grid-problem: Grid-wide problem with job agent or application within VM">600</span> &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(page).not.toContain("<script>");
-    expect(page).toContain('<tr class="finished" data-vm="vm-x">');
+    expect(page).toContain('<tr class="vm" data-vm="vm-x" data-machinetype="example-command" data-state="finished">');
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("status.json: counts of all VMs by state and machinetype, whatever the filter", async () => {
+    await put("vm-a", "heartbeat", "x");
+    await put("vm-b", "heartbeat", "x");
+    await put("vm-c", "shutdown_message", "200 Payload completed");
+    const doc = (await (await get("/status.json?state=finished")).json()) as Record<string, unknown>;
+    expect(doc).toMatchObject({
+      filter: { machinetype: null, state: "finished" },
+      total: 1,
+      shown: 1,
+      counts: { all: 3, states: { starting: 0, running: 2, stale: 0, finished: 1 }, machinetypes: { [MT]: { starting: 0, running: 2, stale: 0, finished: 1 } } },
+    });
+    // A machinetype nobody filters by, or a state that does not exist, lists nothing.
+    expect(((await (await get("/status.json?machinetype=other")).json()) as { total: number }).total).toBe(0);
+    expect(((await (await get("/status.json?state=bogus")).json()) as { total: number }).total).toBe(0);
+  });
+
+  it.each([
+    ["/status/", "../status"],
+    ["/status/?state=stale&refresh=0&junk=1", "../status?state=stale&refresh=0"],
+  ])("%s redirects to the page its relative links are made for", async (path, location) => {
+    const res = await get(path);
+    expect(res.status).toBe(301);
+    expect(res.headers.get("location")).toBe(location);
+    expect(new URL(location, `http://m.test${path}`).pathname).toBe("/status");
+  });
+
+  it.each(["/status", "/status.json", "/metrics"])("HEAD %s: the headers without the body; POST: 405", async (path) => {
+    await put("vm-a", "heartbeat", "x");
+    const head = await app.fetch(new Request(`http://m.test${path}`, { method: "HEAD" }));
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get("content-length"))).toBeGreaterThan(0);
+    expect(await head.text()).toBe("");
+    expect((await app.fetch(new Request(`http://m.test${path}`, { method: "POST", body: "x" }))).status).toBe(405);
   });
 
   it("metrics: VMs by machinetype and state, finished by code, requests by kind", async () => {
@@ -109,12 +149,5 @@ describe("status", () => {
     expect(text).toContain('vacuum_manager_reloads_total{result="ok"} 1');
     expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
     for (const line of text.trim().split("\n")) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [0-9.e+-]+)$/);
-  });
-});
-
-describe("timelineOf", () => {
-  it("keeps stage-finish events in order and skips the rest", () => {
-    expect(timelineOf(TIMELINE).map((s) => s.stage)).toEqual(["layout", "payload"]);
-    expect(timelineOf("not json\n")).toEqual([]);
   });
 });
