@@ -39,4 +39,7 @@ echo "job outputs received by the manager ($out):"
 ls -l "$out" | tail -n +2 | sed 's/^/  /'
 echo
 echo "shutdown_message: $(cat "$out/shutdown_message")"
-echo "status:           $(curl -sf "$url/status.json?limit=1" 2>/dev/null | head -c 400 || echo "(curl not installed)")"
+# The manager's view of the VM (its /status page shows the same in a browser).
+node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{const v=JSON.parse(d).vms[0];console.log(`status:           ${v.machinetype}/${v.vmId} ${v.state}, ${v.shutdownMessage}, ${(v.timeline||[]).length} stages in the timeline`)})' \
+  < <(curl -sf "$url/status.json?limit=1") 2>/dev/null || echo "status:           $url/status.json"
+echo "status page:      $url/status"
