@@ -16,6 +16,8 @@
 #   command-openstack  the same with cloud-init's OpenStack datasource (`ci.ds=OpenStack`, DMI
 #                "OpenStack Nova"): cloud-init and the agent read the user_data from the receiver's
 #                metadata emulation at 169.254.169.254, as a Vac VM does; the same assertions.
+#   bootstrap-fails  the pinned sha256 matches nothing served: after its 4 rounds (~1 min) the
+#                bootstrap uploads its log and "600 ..." and powers the VM off by itself.
 #
 # Environment: E2E_OUT (default /tmp/vacuum-e2e), E2E_TIMEOUT (seconds per boot, default 240),
 # E2E_STRICT_SPEED=1 (fail when the 3 s target is missed), VACUUM_AGENT_CACHE (image and the
@@ -142,6 +144,33 @@ EOF
   fi
 }
 
+# No source gives the pinned agent (the manager's sha256 does not match what is served): the
+# bootstrap itself must write 600, upload it with its log and power the VM off.
+scenario_bootstrap_fails() {
+  local out=$OUT_BASE/bootstrap-fails rc=0 name=bootstrap-fails
+  rm -rf "$out"
+  mkdir -p "$out/www" "$out/joboutputs"
+  publish_agent "$out/www"
+  agent_sha256=$(printf 'not the agent' | sha256sum | cut -d' ' -f1)
+  vm_id=$(od -An -N10 -tx1 /dev/urandom | tr -d ' \n')
+  vm_token=e2e-token-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  render user_data/command.template "$out/user_data" --set machinetype=e2e-command --set machine_hostname=vm-e2e-02.e2e.vacuum.test \
+    --option command_path=/bin/true
+  start_receiver "$out" --metadata none
+  say "$name: receiver on 127.0.0.1:$receiver_port; booting"
+  scripts/vm/boot.sh --out "$out" --user-data "$out/user_data" --timeout "$TIMEOUT" \
+    --forward "169.254.169.253:80=$receiver_port" --forward "169.254.169.254:80=$receiver_port" || rc=$?
+  stop_receiver
+  # shellcheck disable=SC1091
+  . "$out/boot.env"
+  check "$name: the guest powered itself off within ${TIMEOUT} s (qemu exit $qemu_rc)" test "$rc" = 0
+  check "$name: shutdown_message starts with 600 ($(head -c 100 "$out/joboutputs/shutdown_message" 2> /dev/null))" grep -q '^600 vacuum-agent bootstrap: ' "$out/joboutputs/shutdown_message"
+  check "$name: the bootstrap's log was uploaded before the message" test -s "$out/joboutputs/vacuum-agent-bootstrap.log"
+  # Here $JOBOUTPUTS and {{vacuum.joboutputs_url}} are the same place: the site's copy and the manager's.
+  check "$name: the message was PUT twice (site's and manager's job outputs)" test "$(grep -c '"method":"PUT","host":"[^"]*","path":"/joboutputs/shutdown_message","status":201' "$out/requests.jsonl")" = 2
+  check "$name: the VM token appears in no upload and no guest log" sh -c "! grep -rqF '$vm_token' '$out/joboutputs' '$out/guest/var/log' '$out/console.log'"
+}
+
 scenarios=("$@")
 [ "${#scenarios[@]}" -gt 0 ] || scenarios=(command-ok)
 [ -x dist/agent ] && [ -x dist/manager ] || bash scripts/build.sh x64
@@ -151,6 +180,7 @@ for s in "${scenarios[@]}"; do
   case $s in
     command-ok) scenario_command command-ok NoCloud ;;
     command-openstack) scenario_command command-openstack OpenStack ;;
+    bootstrap-fails) scenario_bootstrap_fails ;;
     *) say "unknown scenario $s"; exit 64 ;;
   esac
 done
