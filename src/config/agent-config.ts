@@ -25,6 +25,8 @@ export interface AgentConfig {
     joboutputs?: string;
     heartbeat_machines_url?: string;
   };
+  /** The experiment's manager, reported to beside the site's $JOBOUTPUTS. */
+  manager: { joboutputs_url?: string };
   lifecycle: {
     heartbeat_file: string;
     heartbeat_seconds?: number;

@@ -304,6 +304,7 @@ function normalise(value: unknown): AgentConfig {
     version: 1,
     identity: section("identity"),
     mjf: section("mjf"),
+    manager: section("manager"),
     lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, kill_grace_seconds: 60, ...lifecycle },
     host: { metadata_lockdown: true, ...section("host") },
     scratch: { device: "auto", mount_point: "/scratch", swap_gb: 0, ...section("scratch") },

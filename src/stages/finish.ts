@@ -55,6 +55,21 @@ export function planFinish(ctx: Context, outcome: Outcome): Action[] {
       why: "$JOBOUTPUTS: what Vac or Vcycle reads after the VM stops",
     });
   }
+  const manager = ctx.config.manager.joboutputs_url;
+  if (manager) {
+    actions.push({
+      kind: "upload-joboutputs",
+      spool,
+      to: manager.replace(/\/+$/, ""),
+      last: ["shutdown_message"],
+      budgetMs: UPLOAD_BUDGET_MS,
+      perRequestTimeoutMs: 30_000,
+      caDir: creds.ca_dir,
+      // The VM's token rides in the URL's credentials: no client certificate needed.
+      clientCertificate: null,
+      why: "the experiment's manager: its status page and records",
+    });
+  }
   if (ctx.config.lifecycle.power_off) actions.push({ kind: "power-off", why: "a vacuum VM ends by powering off" });
   return actions;
 }

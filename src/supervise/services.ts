@@ -9,6 +9,7 @@ import { createHeartbeat } from "../lifecycle/heartbeat/heartbeat.ts";
 import { heartbeatPeriodSeconds } from "../lifecycle/heartbeat/heartbeat-period.ts";
 import { splitProxyPem } from "../lifecycle/joboutputs/proxy-pem.ts";
 import type { TlsOptions } from "../net/http-client.ts";
+import { safeUrl } from "../net/http-error.ts";
 import type { LogSink } from "../status/log.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { createDeadlineWatch } from "./deadline-watch.ts";
@@ -60,6 +61,20 @@ export function addServices(ctx: Context, supervisor: Supervisor, log: LogSink, 
       log,
     }),
   );
+  // The experiment's manager hears the same heartbeat; its spool is the same file, so only the PUT is extra.
+  if (c.manager.joboutputs_url) {
+    supervisor.add(
+      createHeartbeat({
+        spoolDir: rootedPath(ctx.root, AGENT_PATHS.joboutputs),
+        joboutputs: c.manager.joboutputs_url.replace(/\/+$/, ""),
+        file: c.lifecycle.heartbeat_file,
+        periodSeconds: heartbeatPeriodSeconds(c.lifecycle.heartbeat_seconds),
+        tls: { caDir: c.credentials.ca_dir },
+        perRequestTimeoutMs: 30_000,
+        log,
+      }),
+    );
+  }
   if (c.mjf.machinefeatures || c.mjf.jobfeatures) {
     const watch = createDeadlineWatch({
       machinefeatures: c.mjf.machinefeatures ?? null,
@@ -95,6 +110,7 @@ export function describeServices(ctx: Context): string[] {
   const lines = [
     `heartbeat: ${AGENT_PATHS.joboutputs}/${c.lifecycle.heartbeat_file} at start, then every ${heartbeatPeriodSeconds(c.lifecycle.heartbeat_seconds)} s (less up to 10% jitter)${to ? `, PUT to ${to}/${c.lifecycle.heartbeat_file}` : ", local only (no $JOBOUTPUTS)"}`,
   ];
+  if (c.manager.joboutputs_url) lines.push(`heartbeat to the manager: the same, PUT to ${safeUrl(c.manager.joboutputs_url.replace(/\/+$/, ""))}/${c.lifecycle.heartbeat_file} (its token as Basic auth)`);
   if (c.mjf.machinefeatures || c.mjf.jobfeatures) lines.push(`deadline watch: shutdowntime and shutdowntime_job re-read every ${DEADLINE_WATCH_INTERVAL_MS / 1000} s; a lower one stops the payload earlier`);
   const provider = ctx.metadata?.provider ?? null;
   if (provider === "ec2" || provider === "gce") lines.push(`preemption watch: ${provider === "ec2" ? "spot instance-action" : "instance/preempted"} polled every ${PREEMPTION_INTERVAL_MS / 1000} s; a notice stops the payload (100)`);

@@ -61,6 +61,17 @@ describe("finish", () => {
     expect(actions.map((a) => a.kind).slice(-3)).toEqual(["write-file", "upload-joboutputs", "power-off"]);
   });
 
+  it("also uploads to the manager, with its token in the URL and no client certificate, before the power-off", () => {
+    const url = "http://vm:tok3n@127.0.0.1:8080/vms/mt/vm1/joboutputs/";
+    const actions = planFinish(makeContext({ config: { mjf: { joboutputs: "https://vcycle.example/j" }, manager: { joboutputs_url: url }, credentials: { x509_proxy: "-----BEGIN CERTIFICATE-----" } } }), { code: 200, text: "ok" });
+    const uploads = actions.filter((a) => a.kind === "upload-joboutputs");
+    expect(uploads.map((u) => [u.to, u.clientCertificate])).toEqual([
+      ["https://vcycle.example/j", "x509_proxy"],
+      ["http://vm:tok3n@127.0.0.1:8080/vms/mt/vm1/joboutputs", null],
+    ]);
+    expect(actions.at(-1)?.kind).toBe("power-off");
+  });
+
   it("does not power off when lifecycle.power_off is false", () => {
     const actions = planFinish(makeContext({ config: { lifecycle: { power_off: false } } }), { code: 200, text: "ok" });
     expect(actions.some((a) => a.kind === "power-off")).toBe(false);

@@ -6,6 +6,7 @@ export interface ContextOverrides {
   config?: {
     identity?: Partial<AgentConfig["identity"]>;
     mjf?: Partial<AgentConfig["mjf"]>;
+    manager?: Partial<AgentConfig["manager"]>;
     lifecycle?: Partial<AgentConfig["lifecycle"]>;
     payload?: Partial<AgentConfig["payload"]>;
     credentials?: Partial<AgentConfig["credentials"]>;
@@ -30,6 +31,7 @@ export function makeContext(o: ContextOverrides = {}): Context {
     version: 1,
     identity: { ...c.identity },
     mjf: { ...c.mjf },
+    manager: { ...c.manager },
     lifecycle: { heartbeat_file: "heartbeat", deadline_margin_seconds: 300, power_off: true, kill_grace_seconds: 60, ...c.lifecycle },
     host: { metadata_lockdown: true, ...c.host },
     scratch: { device: "auto", mount_point: "/scratch", swap_gb: 0, ...c.scratch },
