@@ -36,7 +36,10 @@ path() { echo "$CACHE/htcondor-$(printf '%s %s %s\n' "$RECIPE" "$SUITE" "$PACKAG
 # enter CMD...: pivot_root into the rootfs inside a new mount+pid namespace, then exec CMD.
 enter() {
   d=$(path)
-  exec unshare --mount --pid --fork --propagation private -- /bin/sh -ec '
+  # condor_master calls setsid(): a signal to our process group misses it. --kill-child hands the
+  # SIGTERM unshare dies of to the namespace's init (the master: its graceful shutdown); when the
+  # init exits, the kernel ends every process of the namespace.
+  exec unshare --mount --pid --fork --kill-child=SIGTERM --propagation private -- /bin/sh -ec '
     d=$1; shift
     mountpoint -q "$d" || mount --bind "$d" "$d"
     mount -t proc proc "$d/proc"

@@ -58,22 +58,38 @@ export function chrootIds(c: HtcondorChroot, user: string): { uid: number; gid: 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-const groupAlive = (pid: number): boolean => {
+const alive = (pid: number): boolean => {
   try {
-    process.kill(-pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch {
     return false;
   }
 };
 
-/** SIGTERM to a process group, then SIGKILL when it is still there after `graceMs`. */
+/** The processes a prun started: unshare and its child, the pid namespace's init (e.g. condor_master). */
+function prunTree(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...children];
+  } catch {
+    return [pid];
+  }
+}
+
+/**
+ * Stops what a prun started: SIGTERM to the namespace's init (condor_master's graceful shutdown;
+ * it calls setsid(), so a process-group signal would miss it), SIGKILL after `graceMs`; every other
+ * process of the namespace ends with its init.
+ */
 export async function stopGroup(pid: number | undefined, graceMs = 20_000): Promise<void> {
-  if (pid === undefined || !groupAlive(pid)) return;
-  process.kill(-pid, "SIGTERM");
+  if (pid === undefined || !alive(pid)) return;
+  const tree = prunTree(pid);
+  // The init only: unshare waits for it (and reaps it), then exits with its status.
+  process.kill(tree[tree.length - 1]!, "SIGTERM");
   const until = Date.now() + graceMs;
-  while (groupAlive(pid) && Date.now() < until) await sleep(100);
-  if (groupAlive(pid)) process.kill(-pid, "SIGKILL");
+  while (tree.some(alive) && Date.now() < until) await sleep(100);
+  for (const p of tree) if (alive(p)) process.kill(p, "SIGKILL");
 }
 
 export interface Pool {

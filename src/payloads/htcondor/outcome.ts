@@ -85,7 +85,8 @@ export function readLogs(logsText: string): LogFindings {
   if (idle) f.idleSeconds = Number(idle[1]);
   const start = lastMatch(logsText, /^START\s*=\s*(.+)$/m);
   if (start) f.start = start[1]!.trim();
-  const err = lastMatch(logsText, /^\S+ \S+ ERROR "?([^"\n]+)/m);
+  // EXCEPT's form, in MasterLog or (before the log is open) on the master's stderr.
+  const err = lastMatch(logsText, /^(?:\S+ \S+ )?ERROR "([^"\n]+)"/m);
   if (err) f.masterError = err[1]!.trim();
   return f;
 }

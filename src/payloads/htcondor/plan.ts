@@ -95,7 +95,8 @@ export function drainSteps(ctx: Context, l: HtcondorLayout = htcondorLayout(ctx)
 
 /** The files the outcome reads besides the history, and the job outputs to keep. */
 export function htcondorLogFiles(ctx: Context, l: HtcondorLayout = htcondorLayout(ctx)): string[] {
-  return [`${l.logDir}/MasterLog`, `${l.logDir}/StartLog`, l.startFile];
+  // The master's stderr: where it says why it could not even open its log (services.md pitfall 7).
+  return [`${l.logDir}/MasterLog`, `${l.logDir}/StartLog`, l.startFile, HTCONDOR_STDERR];
 }
 
 /** Everything worth keeping in the job outputs (flat names, htcondor- prefixed); no secrets in any. */

@@ -28,6 +28,7 @@ describe("htcondorOutcome", () => {
     ["deadline", ad(1, 4), "", { kind: "deadline", at: 1790000000 }, 100, "HTCondor stopped at the VM's deadline (1 job completed)"],
     ["stop request", "", "", { kind: "stopped", reason: "SIGTERM" }, 100, "HTCondor stopped: SIGTERM (no job ran)"],
     ["master died", ad(1, 4), '11/22/26 05:49:00 ERROR "Cannot open log file \'/x/MasterLog\'" at line 174\n', { kind: "exited", exitCode: 4 }, 700, "condor_master exited with code 4: Cannot open log file '/x/MasterLog' (1 job completed)"],
+    ["master cannot open its log (stderr)", "", `ERROR "Cannot open log file '/var/lib/vacuum-agent/condor/log/MasterLog'" at line 173 in file ./src/condor_utils/dprintf_setup.cpp`, { kind: "exited", exitCode: 4 }, 700, "condor_master exited with code 4: Cannot open log file '/var/lib/vacuum-agent/condor/log/MasterLog' (no job ran)"],
     ["master killed", "", "", { kind: "signaled", signal: "SIGKILL" }, 700, "condor_master was killed by SIGKILL (no job ran)"],
     ["HTCondor not installed", "", "", { kind: "failed-to-start", error: "spawn condor_master ENOENT" }, 600, "condor_master not found: HTCondor is not installed"],
     ["cannot start otherwise", "", "", { kind: "failed-to-start", error: "EACCES" }, 600, "condor_master could not start: EACCES"],

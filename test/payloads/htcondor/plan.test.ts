@@ -50,7 +50,7 @@ describe("planHtcondorRun", () => {
       argv: ["condor_master", "-f"],
       env: { CONDOR_CONFIG: "/var/lib/vacuum-agent/condor/condor_config", JOBFEATURES: "/run/jf" },
       stopAt: T0 + 86100,
-      outcome: { kind: "htcondor-history", historyPath: "/var/lib/vacuum-agent/condor/log/startd_history", logPaths: ["/var/lib/vacuum-agent/condor/log/MasterLog", "/var/lib/vacuum-agent/condor/log/StartLog", "/var/lib/vacuum-agent/condor/config.d/60-vacuum-agent-start.conf"] },
+      outcome: { kind: "htcondor-history", historyPath: "/var/lib/vacuum-agent/condor/log/startd_history", logPaths: ["/var/lib/vacuum-agent/condor/log/MasterLog", "/var/lib/vacuum-agent/condor/log/StartLog", "/var/lib/vacuum-agent/condor/config.d/60-vacuum-agent-start.conf", "/var/spool/joboutputs/htcondor-master-stderr.log"] },
     });
     expect(run.user).toBeUndefined();
     expect(run.drain?.map((d) => [d.leadSeconds, d.do.kind === "run" ? d.do.argv.join(" ") : ""])).toEqual([
