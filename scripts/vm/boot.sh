@@ -5,11 +5,13 @@
 #   scripts/vm/boot.sh --out DIR [--user-data FILE] [--datasource NoCloud|OpenStack|Ec2]
 #       [--forward ADDR:PORT=HOSTPORT]... [--scratch SIZE] [--timeout SECONDS] [--hostname NAME]
 #       [--instance-id ID] [--append KERNEL-ARGS] [--smp N] [--mem MB] [--image DIR]
+#       [--vendor-data FILE]
 #
 # - TCG only (`-accel tcg,thread=multi`): /dev/kvm here is a nested device that aborts qemu.
 # - A fresh qcow2 overlay on the cached raw image and a unique instance-id per boot, or cloud-init
 #   takes the VM for one it already set up and skips the user_data.
-# - NoCloud seed: an ISO (label cidata) with user-data (--user-data), meta-data and vendor-data.
+# - NoCloud seed: an ISO (label cidata) with user-data (--user-data), meta-data and vendor-data
+#   (--vendor-data: what the platform adds, e.g. a test's own shell script; default empty).
 #   With --datasource OpenStack|Ec2 the ISO is still attached (label "padding") and `ci.ds=` on
 #   the kernel command line makes cloud-init use that datasource instead; OpenStack also gets
 #   the DMI product name "OpenStack Nova" its datasource checks for.
@@ -32,12 +34,13 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-out='' user_data='' datasource=NoCloud scratch='' timeout_s=240 hostname_='' instance_id='' append='' smp=2 mem=1536 image=''
+out='' user_data='' vendor_data='' datasource=NoCloud scratch='' timeout_s=240 hostname_='' instance_id='' append='' smp=2 mem=1536 image=''
 forwards=()
 while [ $# -gt 0 ]; do
   case $1 in
     --out) out=$2; shift ;;
     --user-data) user_data=$2; shift ;;
+    --vendor-data) vendor_data=$2; shift ;;
     --datasource) datasource=$2; shift ;;
     --forward) forwards+=("$2"); shift ;;
     --scratch) scratch=$2; shift ;;
@@ -55,6 +58,7 @@ done
 [ -n "$out" ] || { echo "boot: --out DIR is required" >&2; exit 64; }
 case $datasource in NoCloud | OpenStack | Ec2) ;; *) echo "boot: --datasource NoCloud, OpenStack or Ec2" >&2; exit 64 ;; esac
 [ -z "$user_data" ] || [ -r "$user_data" ] || { echo "boot: cannot read $user_data" >&2; exit 64; }
+[ -z "$vendor_data" ] || [ -r "$vendor_data" ] || { echo "boot: cannot read $vendor_data" >&2; exit 64; }
 
 now() { date +%s.%N; }
 say() { echo "boot: $*" >&2; }
@@ -72,6 +76,7 @@ mkdir -p "$work/seed" "$out/guest"
 printf 'instance-id: %s\nlocal-hostname: %s\n' "$instance_id" "$hostname_" > "$work/seed/meta-data"
 # An empty vendor-data: NoCloud asks for it, and over HTTP a 404 costs retries.
 printf '#cloud-config\n{}\n' > "$work/seed/vendor-data"
+[ -z "$vendor_data" ] || cp "$vendor_data" "$work/seed/vendor-data"
 if [ -n "$user_data" ]; then cp "$user_data" "$work/seed/user-data"; else printf '#cloud-config\n{}\n' > "$work/seed/user-data"; fi
 label=cidata
 [ "$datasource" = NoCloud ] || label=padding
@@ -137,16 +142,21 @@ while :; do
   break
 done
 
-# The guest's logs: the out-disk's tar; failing that (the guest never reached power-off), the
-# cloud-init logs straight from the overlay's ext4 with debugfs (no mount, no loop device).
+# The guest's logs: the out-disk's tar; failing that (the guest never reached an orderly
+# power-off: a hang, or the watchdog's `systemctl poweroff --force`, which stops no unit), the logs,
+# the agent's state and the job outputs spool straight from the overlay's ext4 with debugfs (no
+# mount, no loop device).
 if tar -xf "$work/out.raw" -C "$out/guest" 2> "$work/untar.log"; then
   guest_logs=outdisk
 else
   guest_logs=none
   if qemu-img convert -O raw "$work/overlay.qcow2" "$work/disk.raw" 2> /dev/null; then
-    mkdir -p "$out/guest/var/log"
+    mkdir -p "$out/guest/var/log" "$out/guest/var/lib" "$out/guest/var/spool"
     for f in /var/log/cloud-init.log /var/log/cloud-init-output.log /var/log/vacuum-agent-bootstrap.log; do
       debugfs -R "dump $f $out/guest$f" "$work/disk.raw" > /dev/null 2>&1 || true
+    done
+    for d in /var/log/vacuum-agent:/var/log /var/lib/vacuum-agent:/var/lib /var/spool/joboutputs:/var/spool /var/log/journal:/var/log; do
+      debugfs -R "rdump ${d%%:*} $out/guest${d#*:}" "$work/disk.raw" > /dev/null 2>&1 || true
     done
     rm -f "$work/disk.raw"
     guest_logs=debugfs

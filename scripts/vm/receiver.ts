@@ -1,18 +1,21 @@
-// The host side of a VM end-to-end run, until the manager's own VM endpoints take over: one HTTP
-// server on 127.0.0.1 that the guest reaches through qemu guestfwd rules (scripts/vm/boot.sh), as
-// a Vac factory (169.254.169.253: files, Machine/Job Features, job outputs) and as the metadata
-// service (169.254.169.254, told apart by the Host header).
+// A small HTTP server on 127.0.0.1 that a qemu guest reaches through guestfwd rules
+// (scripts/vm/boot.sh): the static files and job-output store of scripts/vm/bench-agent-download.sh,
+// and, in scripts/vm/e2e.sh, the guest's metadata address 169.254.169.254 in front of `manager
+// serve` (told apart by the Host header).
 //
 //   bun scripts/vm/receiver.ts --www DIR --store DIR --log FILE [--port N]
-//       [--metadata none|openstack] [--user-data FILE] [--uuid UUID]
+//       [--metadata none|openstack|forward] [--user-data FILE] [--uuid UUID] [--metadata-base URL]
 //
 // GET /<path>: DIR/<path> (streamed, any size); PUT /joboutputs/<name>: stored as STORE/<name>
 // (201; 403 without a Content-Length, as Vac's server). Metadata: `none` answers 404 to every
 // request at once (so probes fail fast); `openstack` answers what cloud-init's OpenStack datasource
-// and the agent need (vm-e2e.md): /openstack, meta_data.json with the uuid, user_data, and the EC2
-// paths /latest/meta-data/instance-id and /latest/user-data. Every request is one JSON line in the
-// log with the host time; every answer closes its connection (each one is an `nc` process).
-// The first line on stdout is `listening 127.0.0.1:<port>`.
+// and the agent need (vm-e2e.md) by itself; `forward` passes each GET to the manager's metadata
+// emulation of one VM, URL + path: cloud-init asks `http://169.254.169.254/openstack/...` at the
+// root, while the manager serves each VM under `/vms/<machinetype>/<vm-id>/metadata/`, since all
+// guest connections reach it from 127.0.0.1 and it cannot tell VMs apart by address as a Vac
+// factory does. Every request is one JSON line in the log with the host time; every answer closes
+// its connection (each one is an `nc` process). The first line on stdout is
+// `listening 127.0.0.1:<port>`.
 
 import { createReadStream, createWriteStream, mkdirSync, readFileSync, statSync, appendFileSync, renameSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -23,13 +26,15 @@ interface Options {
   store: string;
   log: string;
   port: number;
-  metadata: "none" | "openstack";
+  metadata: "none" | "openstack" | "forward";
   userData: string | null;
   uuid: string;
+  /** forward: the VM's metadata base, `http://127.0.0.1:PORT/vms/<machinetype>/<vm-id>/metadata`. */
+  metadataBase: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { www: "", store: "", log: "", port: 0, metadata: "none", userData: null, uuid: crypto.randomUUID() };
+  const o: Options = { www: "", store: "", log: "", port: 0, metadata: "none", userData: null, uuid: crypto.randomUUID(), metadataBase: "" };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag}: a value is needed`);
@@ -39,15 +44,17 @@ function parseArgs(argv: string[]): Options {
       case "--log": o.log = value; break;
       case "--port": o.port = Number(value); break;
       case "--metadata":
-        if (value !== "none" && value !== "openstack") throw new Error(`--metadata ${value}: none or openstack`);
+        if (value !== "none" && value !== "openstack" && value !== "forward") throw new Error(`--metadata ${value}: none, openstack or forward`);
         o.metadata = value;
         break;
+      case "--metadata-base": o.metadataBase = value.replace(/\/+$/, ""); break;
       case "--user-data": o.userData = value; break;
       case "--uuid": o.uuid = value; break;
       default: throw new Error(`unknown argument ${flag}`);
     }
   }
   if (!o.www || !o.store || !o.log) throw new Error("--www, --store and --log are required");
+  if (o.metadata === "forward" && !/^http:\/\/127\.0\.0\.1:\d+\//.test(o.metadataBase)) throw new Error("--metadata forward needs --metadata-base http://127.0.0.1:PORT/...");
   return o;
 }
 
@@ -66,9 +73,21 @@ function answer(req: IncomingMessage, res: ServerResponse, t: number, status: nu
   record(req, status, bytes, t);
 }
 
+/** The manager's answer for the same path under the VM's metadata base, passed on as it is. */
+async function forward(req: IncomingMessage, res: ServerResponse, t: number): Promise<void> {
+  try {
+    const upstream = await fetch(o.metadataBase + (req.url ?? "/"), { headers: { "user-agent": req.headers["user-agent"] ?? "" }, redirect: "manual" });
+    const body = Buffer.from(await upstream.arrayBuffer());
+    answer(req, res, t, upstream.status, body, upstream.headers.get("content-type") ?? "text/plain");
+  } catch {
+    answer(req, res, t, 502, "");
+  }
+}
+
 function metadata(req: IncomingMessage, res: ServerResponse, t: number): void {
   const path = (req.url ?? "").replace(/\/+$/, "");
   if (o.metadata === "none" || req.method !== "GET") return answer(req, res, t, 404, "");
+  if (o.metadata === "forward") return void forward(req, res, t);
   const userData = (): Buffer => (o.userData ? readFileSync(o.userData) : Buffer.alloc(0));
   switch (path) {
     case "/openstack": return answer(req, res, t, 200, "latest\n");

@@ -1,5 +1,6 @@
 // The boot timeline of one scripts/vm/boot.sh run, as a Markdown table: every event in seconds
-// since qemu started, from the host's clock (boot.env, the receiver's requests.jsonl), the kernel's
+// since qemu started, from the host's clock (boot.env, the receiver's requests.jsonl, manager.log as
+// scripts/vm/e2e.sh stamps it: `EPOCH manager: METHOD "PATH" STATUS BYTES "UA"`), the kernel's
 // (console.log), and the guest's wall clock (cloud-init.log, the bootstrap's and the payload's
 // `vacuum-mark NAME EPOCH` lines, the agent's stage records).
 //
@@ -120,7 +121,7 @@ export function buildTimeline(dir: string): Timeline {
   // vacuum-mark lines: the bootstrap's log, the payload's output (guest copy and uploads).
   const marks = new Map<string, number>();
   const markFiles = [join(dir, "guest/var/log/vacuum-agent-bootstrap.log")];
-  for (const d of [join(dir, "guest/var/spool/joboutputs"), join(dir, "joboutputs")]) {
+  for (const d of [join(dir, "guest/var/spool/joboutputs"), join(dir, "joboutputs"), join(dir, "guest/var/log/vacuum-agent")]) {
     if (existsSync(d)) for (const f of readdirSync(d)) if (statSync(join(d, f)).isFile()) markFiles.push(join(d, f));
   }
   for (const f of markFiles) {
@@ -172,6 +173,28 @@ export function buildTimeline(dir: string): Timeline {
       if (firsts.has(key)) continue;
       firsts.add(key);
       push(r.t - qemuStart, meta ? `host: first metadata request (${r.path} ${r.status})` : `host: ${r.method} ${r.path} ${r.status}`, "requests.jsonl");
+    }
+  }
+
+  // The manager's request log, each line stamped with the host time it was written: for a GET that
+  // is when the answer starts, for a PUT when the upload is stored. VM paths are shortened to vm/.
+  const managerLog = read(join(dir, "manager.log"));
+  if (managerLog !== null && Number.isFinite(qemuStart)) {
+    const firsts = new Set<string>();
+    for (const line of managerLog.split("\n")) {
+      const m = /^(\d+\.\d+) manager: ([A-Z]+) "([^"]*)" (\d{3}) /.exec(line);
+      if (!m) continue;
+      const t = Number(m[1]) - qemuStart;
+      if (t < 0) continue; // the host's own requests before the boot (the seed's user_data)
+      const path = m[3]!.replace(/^\/vms\/[^/]+\/[^/]+\//, "vm/");
+      const what = `${m[2]} ${path} ${m[4]}`;
+      if (/^\/agents\//.test(path)) {
+        push(t, `manager: ${what}`, "manager.log");
+        continue;
+      }
+      if (firsts.has(what)) continue;
+      firsts.add(what);
+      push(t, `manager: ${what}`, "manager.log");
     }
   }
 
