@@ -17,7 +17,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand, type RunCommand } from "../../src/exec/runner.ts";
 import type { Action, RunPayloadAction } from "../../src/plan/actions.ts";
@@ -252,10 +252,31 @@ export async function applyConfigPlan(c: HtcondorChroot, hostRoot: string, actio
   }
 }
 
-/** The planned run-payload through the agent's supervisor, with condor_master and its probes in the chroot. */
-export function runNode(a: RunPayloadAction, hostRoot: string, control?: PayloadControl): Promise<PayloadResult> {
-  return runPayload(
+/** Every process started with this CONDOR_CONFIG (a master and its daemons: each in its own session). */
+export function processesWithConfig(condorConfig: string): number[] {
+  const want = `CONDOR_CONFIG=${condorConfig}`;
+  const out: number[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(want)) out.push(Number(pid));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+/**
+ * The planned run-payload through the agent's supervisor, with condor_master and its probes in the
+ * chroot. The supervisor's SIGKILL goes to its child's process group, which the setsid'd master
+ * (and the daemons it started) left: whatever of this node is still running afterwards is killed here.
+ */
+export async function runNode(a: RunPayloadAction, hostRoot: string, control?: PayloadControl): Promise<PayloadResult> {
+  const r = await runPayload(
     { ...a, argv: inChroot(a.argv) },
     { root: hostRoot, runCommand: chrootRunCommand, pollMs: 500, ...(control ? { control } : {}) },
   );
+  const config = a.env?.CONDOR_CONFIG;
+  if (config) for (const pid of processesWithConfig(config)) process.kill(pid, "SIGKILL");
+  return r;
 }
