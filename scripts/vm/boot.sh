@@ -146,7 +146,8 @@ done
 # power-off: a hang, or the watchdog's `systemctl poweroff --force`, which stops no unit), the logs,
 # the agent's state and the job outputs spool straight from the overlay's ext4 with debugfs (no
 # mount, no loop device).
-if tar -xf "$work/out.raw" -C "$out/guest" 2> "$work/untar.log"; then
+# (tar reads a disk the guest never wrote, all zeros, as an empty archive: that counts as no tar.)
+if tar -xf "$work/out.raw" -C "$out/guest" 2> "$work/untar.log" && [ -n "$(ls -A "$out/guest")" ]; then
   guest_logs=outdisk
 else
   guest_logs=none

@@ -317,7 +317,7 @@ sleep 600
     const start = at("mark: agent-exec"), off = at("kernel: power down");
     console.log(start === undefined || off === undefined ? "" : (start + Number(process.argv[2]) - off).toFixed(1));
   ' "$timeline" "$wall")
-  check "$name: powered off ${margin:-?} s before the agent's deadline (${wall} s after its start)" awk -v m="${margin:-x}" 'BEGIN { exit !(m != "x" && m > 0) }'
+  check "$name: powered off ${margin:-?} s before the agent's deadline (${wall} s after its start; the watchdog fires 60 s before it)" awk -v m="${margin:-x}" 'BEGIN { exit !(m != "x" && m > 0) }'
   note "$name: the manager's view: state ${vm_state:-none}, shutdown_message ${vm_shutdownMessage:-none} (the watchdog writes the message on the VM only)"
   check_token
 }
