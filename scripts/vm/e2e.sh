@@ -16,6 +16,12 @@
 # the user_data the manager renders for the VM id (token and {{vacuum.*}} the manager's own);
 # OpenStack and Ec2 ones let cloud-init fetch it from the emulation.
 #
+# The manager serves the agent plain only (/agents/agent; .zst and .gz are 404). Every scenario but
+# command-ok and bootstrap-fails also lists a site mirror in `user_data_option_agent_urls`,
+# http://169.254.169.252/agent, where receiver.ts serves agent.zst (zstd -19, made once per agent
+# build and cached): the bootstrap tries it first (user_data/README.md). command-ok keeps the
+# manager's own path, so one run measures both.
+#
 # Scenarios:
 #   command-ok         NoCloud; the payload succeeds: it ran unprivileged, heartbeat, job outputs,
 #                      shutdown_message "200 ...", VM finished at the manager, host name, token in
@@ -45,10 +51,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 OUT_BASE=${E2E_OUT:-/tmp/vacuum-e2e}
+CACHE=${VACUUM_AGENT_CACHE:-/var/cache/vacuum-agent}
 TIMEOUT=${E2E_TIMEOUT:-240}
 BUN=$ROOT/node_modules/.bin/bun
 ALL=(command-ok payload-fails agent-killed scratch command-openstack command-ec2 bootstrap-fails)
 FACTORY=http://169.254.169.253
+MIRROR=http://169.254.169.252
 results=()
 failures=0
 
@@ -66,9 +74,17 @@ stamp_lines() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$
 # A private copy of dist/agent for the whole run: dist/ is shared, and a rebuild while a VM boots
 # must not change what the manager serves (it would publish the new hash, the VM pins the old one).
 prepare_agent() {
-  mkdir -p "$OUT_BASE"
+  local sha t0=$EPOCHREALTIME
+  mkdir -p "$OUT_BASE" "$CACHE/agents"
   cp dist/agent "$OUT_BASE/.agent.tmp"
   mv -f "$OUT_BASE/.agent.tmp" "$OUT_BASE/agent"
+  sha=$(sha256sum "$OUT_BASE/agent" | cut -d' ' -f1)
+  agent_zst=$CACHE/agents/$sha.zst
+  if [ ! -s "$agent_zst" ]; then
+    say "compressing the agent for the mirror (zstd -19, once per build)"
+    zstd -q -19 -T0 -c "$OUT_BASE/agent" > "$agent_zst.tmp" && mv "$agent_zst.tmp" "$agent_zst"
+    note "agent.zst for the mirror made in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s (zstd -19 -T0, $(stat -c %s "$agent_zst") bytes; cached by sha256)"
+  fi
 }
 
 # write_definition: $out/definition.json with one machinetype e2e-$suffix. $1: extra options as
@@ -145,8 +161,10 @@ stop_receiver() { [ -z "${receiver_pid:-}" ] || { kill "$receiver_pid" 2> /dev/n
 trap 'stop_receiver; stop_manager' EXIT
 
 # vm_setup NAME SUFFIX PAYLOAD-SCRIPT [EXTRA-OPTIONS-JSON]: the definition, the manager, this VM's
-# id, the user_data the manager renders for it, and the metadata forwarder in front of it.
+# id, the user_data the manager renders for it, and the metadata forwarder in front of it (which
+# is also the agent mirror when $mirror is 1).
 vm_setup() {
+  local extra=${4:-}
   name=$1 suffix=$2
   out=$OUT_BASE/$name mt=e2e-$2
   rm -rf "$out"
@@ -154,8 +172,14 @@ vm_setup() {
   printf '%s' "$3" > "$out/payload/payload.sh"
   payload_sha=$(sha256sum "$out/payload/payload.sh" | cut -d' ' -f1)
   ln "$OUT_BASE/agent" "$out/agent"
+  agent_source=$FACTORY/agents/agent
+  if [ "$mirror" = 1 ]; then
+    ln "$agent_zst" "$out/www/agent.zst" 2> /dev/null || cp "$agent_zst" "$out/www/agent.zst"
+    extra+=", \"agent_urls\": \"$MIRROR/agent\""
+    agent_source=$MIRROR/agent.zst
+  fi
   cp user_data/command.template "$out/command.template"
-  write_definition "${4:-}"
+  write_definition "$extra"
   start_manager
   vm_id=$(new_id)
   hostname_=$mt-$vm_id
@@ -175,6 +199,7 @@ vm_boot() {
   local datasource=$1 seed=()
   shift
   [ "$datasource" = NoCloud ] && seed=(--user-data "$out/user_data")
+  [ "$mirror" = 1 ] && set -- "$@" --forward "169.254.169.252:80=$receiver_port"
   boot_rc=0
   scripts/vm/boot.sh --out "$out" "${seed[@]}" --datasource "$datasource" --timeout "$TIMEOUT" \
     --hostname "$hostname_" --instance-id "$vm_id" \
@@ -197,7 +222,7 @@ vm_boot() {
 # Assertions every VM that ran the agent to its end shares.
 check_finished() { # check_finished CODE-REGEX
   check "$name: the guest powered itself off within ${TIMEOUT} s (qemu exit $qemu_rc, attempts $attempts)" test "$boot_rc" = 0
-  check "$name: the bootstrap fetched the agent (sha256 pinned) from the manager" grep -q "agent from $FACTORY/agents/agent\$" "$out/guest/var/log/vacuum-agent-bootstrap.log"
+  check "$name: the bootstrap fetched the agent (sha256 pinned) from $agent_source" grep -q "agent from $agent_source\$" "$out/guest/var/log/vacuum-agent-bootstrap.log"
   check "$name: the manager saw a heartbeat (status.json lastHeartbeat $vm_lastHeartbeat)" test -n "$vm_lastHeartbeat"
   check "$name: the manager's state holds the agent's log" test -s "$j/vacuum-agent.jsonl"
   check "$name: shutdown_message in the manager's state ($(head -c 80 "$j/shutdown_message" 2> /dev/null))" grep -Eq "$1" "$j/shutdown_message"
@@ -368,10 +393,13 @@ for s in "${scenarios[@]}"; do
 done
 started=$EPOCHREALTIME
 [ -x dist/agent ] && [ -x dist/manager ] || bash scripts/build.sh x64
+command -v zstd > /dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends zstd < /dev/null; }
 images/build-image.sh build > /dev/null
 prepare_agent
 for s in "${scenarios[@]}"; do
   t0=$EPOCHREALTIME
+  mirror=1
+  case $s in command-ok | bootstrap-fails) mirror=0 ;; esac
   case $s in
     command-ok) scenario_command command-ok ok NoCloud ;;
     command-openstack) scenario_command command-openstack openstack OpenStack ;;
