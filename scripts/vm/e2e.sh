@@ -76,6 +76,8 @@ stamp_lines() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$
 prepare_agent() {
   local sha t0=$EPOCHREALTIME
   mkdir -p "$OUT_BASE" "$CACHE/agents"
+  # One agent.zst per build (45 MB): those unused for a day go, as images/build-image.sh does with images.
+  find "$CACHE/agents" -maxdepth 1 -type f -atime +1 -delete 2> /dev/null || true
   cp dist/agent "$OUT_BASE/.agent.tmp"
   mv -f "$OUT_BASE/.agent.tmp" "$OUT_BASE/agent"
   sha=$(sha256sum "$OUT_BASE/agent" | cut -d' ' -f1)
