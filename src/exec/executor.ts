@@ -67,7 +67,7 @@ export interface ExecutorOptions {
   /** Writes to /proc/sysrq-trigger; tests replace it (a real `o` powers the machine off at once). */
   sysrq?: (command: string) => void;
   /** Injectable wait (tests of the power-off fallback). */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number) => Promise<"timeout" | "sigterm" | void>;
   /** The agent binary the watchdog runs as (`agent watchdog …`); process.execPath by default. */
   agentExecutable?: string;
   /** Told about a started watchdog, so a normal end under --root can disarm it. */
@@ -94,6 +94,21 @@ interface Done {
 /** Largest fetched file; bodies are held in memory to be checked before they are written. */
 const FETCH_MAX_BYTES = 256 * 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Resolves after ms, or at once with "sigterm" when the process gets SIGTERM. */
+function sleepUntilSigterm(ms: number): Promise<"timeout" | "sigterm"> {
+  return new Promise((resolve) => {
+    const onTerm = () => {
+      clearTimeout(timer);
+      resolve("sigterm");
+    };
+    const timer = setTimeout(() => {
+      process.off("SIGTERM", onTerm);
+      resolve("timeout");
+    }, ms);
+    process.once("SIGTERM", onTerm);
+  });
+}
+
 /** How long a requested power-off may take before SysRq `o` forces it. */
 const POWER_OFF_WAIT_MS = 60_000;
 const TIMEOUTS = { useradd: 60_000, mount: 120_000, hostname: 30_000, iptables: 30_000, poweroff: 30_000 } as const;
@@ -379,7 +394,9 @@ export function createExecutor(o: ExecutorOptions): Executor {
             tried.push(oneLine((err as Error).message));
           }
         }
-        if (asked) await (o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(POWER_OFF_WAIT_MS);
+        // A SIGTERM while waiting is the shutdown itself reaching us: end at once, or systemd-shutdown
+        // waits for the agent (up to 90 s, past the host's deadline).
+        if (asked && (await (o.sleep ?? sleepUntilSigterm)(POWER_OFF_WAIT_MS)) === "sigterm") return { detail: joinNotes("SIGTERM: the machine is going down", ...tried) };
         // Still here: no init system did it. Sync, then power off through magic SysRq.
         const sysrq = o.sysrq ?? ((c: string) => writeFileSync("/proc/sysrq-trigger", c));
         sysrq("s");

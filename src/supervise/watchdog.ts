@@ -92,10 +92,15 @@ export async function runWatchdog(argv: readonly string[], deps: WatchdogDeps = 
   };
 
   const terminated = new AbortController();
+  // Aborted by a SIGTERM that comes after a power-off request was accepted: the machine is going
+  // down, and systemd-shutdown waits for every process that ignores it (up to 90 s, past the deadline).
+  const goingDown = new AbortController();
   let firing = false;
+  let accepted = false;
   // Once firing, a SIGTERM (systemd stopping everything on the way down) must not stop the power-off.
   const unsubscribe = (deps.onTerminate ?? processSigterm)(() => {
     if (!firing) terminated.abort();
+    else if (accepted) goingDown.abort();
   });
   try {
     const deadlineMs = a.at * 1000;
@@ -117,7 +122,7 @@ export async function runWatchdog(argv: readonly string[], deps: WatchdogDeps = 
     firing = true;
     log(`deadline ${iso(deadlineMs)} reached and the agent did not disarm the watchdog`);
     await leaveMessage(a, log);
-    return await powerOff(a, deps, log);
+    return await powerOff(a, deps, log, { accepted: () => (accepted = true), goingDown: goingDown.signal });
   } finally {
     unsubscribe();
   }
@@ -139,7 +144,7 @@ async function leaveMessage(a: WatchdogArgs, log: (line: string) => void): Promi
   }
 }
 
-async function powerOff(a: WatchdogArgs, deps: WatchdogDeps, log: (line: string) => void): Promise<number> {
+async function powerOff(a: WatchdogArgs, deps: WatchdogDeps, log: (line: string) => void, down: { accepted(): void; goingDown: AbortSignal }): Promise<number> {
   const action: PowerOffAction = { kind: "power-off", why: WATCHDOG_WHY };
   if (a.root !== null) {
     try {
@@ -163,7 +168,12 @@ async function powerOff(a: WatchdogArgs, deps: WatchdogDeps, log: (line: string)
     try {
       await run(argv, { timeoutMs: POWER_OFF_TIMEOUT_MS, ...(deps.commands ? { commands: deps.commands } : {}) });
       log(`${argv.join(" ")}: accepted; waiting ${Math.round(settleMs / 1000)} s for the machine to go down`);
-      await sleep(settleMs);
+      down.accepted();
+      await sleep(settleMs, down.goingDown);
+      if (down.goingDown.aborted) {
+        log("SIGTERM after the power-off request: the machine is going down; exiting so it need not wait for us");
+        return 0;
+      }
       log(`still running ${Math.round(settleMs / 1000)} s after ${argv.join(" ")}`);
     } catch (err) {
       log(`${argv.join(" ")} failed: ${errText(err)}`);

@@ -330,6 +330,15 @@ describe("machine-wide actions on the machine itself (fake runner, nothing spawn
     expect(r!.detail).toMatch(/^sysrq-trigger o; shutdown -h now: exited with 1; systemctl poweroff: exited with 1; poweroff -f$/);
   });
 
+  it("power-off: a SIGTERM while waiting (the shutdown reaching the agent) ends the action at once, no SysRq", async () => {
+    sysrqWrites.length = 0;
+    const { run } = fakeRunner(() => 0);
+    const ex = createExecutor({ root: null, log, runner: run, spawner: refuseSpawner, sysrq: (c) => void sysrqWrites.push(c), sleep: async () => "sigterm" as const });
+    const [r] = await ex.apply([{ kind: "power-off", why: "p" }], "p");
+    expect(r).toMatchObject({ ok: true, detail: "SIGTERM: the machine is going down; shutdown -h now" });
+    expect(sysrqWrites).toEqual([]);
+  });
+
   it("power-off: nothing to ask at all goes straight to SysRq, without waiting", async () => {
     sysrqWrites.length = 0;
     waits.length = 0;

@@ -232,6 +232,34 @@ describe("runWatchdog on a real VM (commands injected)", () => {
     expect(readFileSync(join(spool, "shutdown_message"), "utf8")).toBe(MESSAGE);
   });
 
+  it("a SIGTERM after the power-off was accepted ends the wait: systemd-shutdown must not wait for it", async () => {
+    const spool = tempRoot();
+    const calls: string[] = [];
+    let term: () => void = () => undefined;
+    const c = fakeClock();
+    const code = await runWatchdog(args(null, T0 + 5, { spool }), {
+      ...c.deps,
+      sleep: async (ms, signal) => {
+        c.sleeps.push(ms);
+        c.advance(ms);
+        if (ms === 60_000) {
+          term(); // systemd stopping every process on the way down
+          expect(signal?.aborted).toBe(true);
+        }
+      },
+      onTerminate: (onTerm) => {
+        term = onTerm;
+        return () => undefined;
+      },
+      run: async (argv) => (calls.push(argv.join(" ")), ok(argv)),
+      settleMs: 60_000,
+      writeSysrq: (key) => calls.push(`sysrq ${key}`),
+      log: () => undefined,
+    });
+    expect(code).toBe(0);
+    expect(calls).toEqual(["systemctl poweroff --force"]);
+  });
+
   it("exit 1 when even sysrq cannot be written", async () => {
     const spool = tempRoot();
     const lines: string[] = [];
