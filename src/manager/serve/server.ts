@@ -1,7 +1,8 @@
 // Puts a fetch-style handler on a socket with node:http or node:https, which behave the same under
 // vitest (Node 20) and in the bun-compiled binary. The handler never sees a socket, only a Request
 // and a small RequestInfo (client address, raw request target, client certificate), so Bun.serve
-// (faster, toolchain.md section 8) can replace this file without touching the app.
+// (faster, toolchain.md section 8) serves the same handler in the compiled binary: bun-server.ts,
+// chosen by startServer when running under bun without client certificates.
 //
 // Client certificates: with `clientCa`, the handshake asks for a certificate but lets every client
 // in (rejectUnauthorized false): RFC 3820 proxies are refused by OpenSSL as client certificates
@@ -15,6 +16,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createServer as createTlsServer, type DetailedPeerCertificate, type TLSSocket } from "node:tls";
+import { startBunServer } from "./bun-server.ts";
 
 export interface Listen {
   host: string;
@@ -73,7 +75,20 @@ export function parseListen(text: string): Listen | null {
   return { host: (m[1] ?? m[2])!, port };
 }
 
+/**
+ * Which server runs the handler: Bun.serve under bun (the compiled binary) unless client
+ * certificates are asked for (Bun.serve cannot show them to the handler) or
+ * VACUUM_MANAGER_HTTP=node says otherwise (to compare the two); node:http(s) everywhere else.
+ */
+export function serverKind(options: Pick<ServerOptions, "tls">, env: NodeJS.ProcessEnv = process.env): "bun" | "node" {
+  return typeof Bun !== "undefined" && !options.tls?.clientCa && env.VACUUM_MANAGER_HTTP !== "node" ? "bun" : "node";
+}
+
 export function startServer(options: ServerOptions): Promise<RunningServer> {
+  return serverKind(options) === "bun" ? startBunServer(options) : startNodeServer(options);
+}
+
+function startNodeServer(options: ServerOptions): Promise<RunningServer> {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const maxBody = typeof limit === "number" ? () => limit : limit;
   const scheme = options.tls ? "https" : "http";
