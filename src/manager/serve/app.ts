@@ -12,6 +12,7 @@ import { usesPerVm } from "../vm/placeholders.ts";
 import { templateCopy } from "../vm/template-copy.ts";
 import type { VmService } from "../vm/vm-service.ts";
 import type { Content, Entry } from "./content.ts";
+import { batchedLog } from "./request-log.ts";
 import type { RequestInfo } from "./server.ts";
 
 export interface App {
@@ -27,6 +28,8 @@ export interface AppOptions {
   content: () => Content;
   /** One line per request (without a newline): method, path, status, User-Agent. */
   log?: (line: string) => void;
+  /** When given, the request lines go here in batches (request-log.ts), not one by one to `log`. */
+  logLines?: (lines: readonly string[]) => void;
   /** The VM-facing endpoints; without them (no --state) templates with per-VM placeholders get 503. */
   vm?: VmService;
   routes?: Route[];
@@ -40,8 +43,10 @@ const MAX_AGENT_CHARS = 200;
 
 export function createApp(options: AppOptions): App {
   const log = options.log ?? (() => {});
+  const requestLine = options.logLines ? batchedLog(options.logLines).add : log;
+  const routes = options.routes ?? [];
   const route = async (req: Request, path: string): Promise<Response | null> => {
-    for (const r of options.routes ?? []) {
+    for (const r of routes) {
       const res = await r(req, path);
       if (res) return res;
     }
@@ -52,23 +57,42 @@ export function createApp(options: AppOptions): App {
       let path = "?";
       let res: Response;
       try {
-        const url = new URL(req.url);
-        path = url.pathname;
-        const info: RequestInfo = given ?? { remoteAddress: "127.0.0.1", rawTarget: url.pathname + url.search, peerChain: [], peerAuthorized: false };
-        res = (await options.vm?.handle(req, info)) ?? (await route(req, path)) ?? (await answer(req, path, url.origin, options.content(), options.vm, log));
+        let info: RequestInfo;
+        if (given) {
+          info = given;
+          path = pathOf(given.rawTarget, req.url);
+        } else {
+          const url = new URL(req.url);
+          path = url.pathname;
+          info = { remoteAddress: "127.0.0.1", rawTarget: url.pathname + url.search, peerChain: [], peerAuthorized: false };
+        }
+        res = (await options.vm?.handle(req, info)) ?? (routes.length ? await route(req, path) : null) ?? (await answer(req, path, options.content(), options.vm, log));
       } catch {
         // Whatever broke, the client gets no body it could mistake for content.
         res = empty(500);
       }
       options.observe?.(path, res.status);
-      const agent = (req.headers.get("user-agent") ?? "-").slice(0, MAX_AGENT_CHARS);
-      log(`${req.method} ${JSON.stringify(path)} ${res.status} ${res.headers.get("content-length") ?? "-"} ${JSON.stringify(agent)}`);
+      const agent = req.headers.get("user-agent");
+      requestLine(`${req.method} ${JSON.stringify(path)} ${res.status} ${res.headers.get("content-length") ?? "-"} ${JSON.stringify(agent === null ? "-" : agent.slice(0, MAX_AGENT_CHARS))}`);
       return res;
     },
   };
 }
 
-async function answer(req: Request, path: string, origin: string, content: Content, vm: VmService | undefined, log: (line: string) => void): Promise<Response> {
+/**
+ * A plain target (segments of unreserved characters, none starting with a dot, no `%`, no empty
+ * segment) is its own URL path: only the others go through the URL parser (dot segments,
+ * percent-encoding), which costs more than the rest of a 304.
+ */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_~!$&'()*+,;=:@-][A-Za-z0-9._~!$&'()*+,;=:@-]*)*\/?$/;
+
+function pathOf(rawTarget: string, url: string): string {
+  const q = rawTarget.indexOf("?");
+  const path = q < 0 ? rawTarget : rawTarget.slice(0, q);
+  return PLAIN_PATH.test(path) ? path : new URL(url).pathname;
+}
+
+function answer(req: Request, path: string, content: Content, vm: VmService | undefined, log: (line: string) => void): Response | Promise<Response> {
   let entry = content.entries.get(path);
   if (!entry && !path.endsWith("/") && content.entries.has(`${path}/`)) {
     // A directory without its slash, as nginx answers it: relative links in the index need it.
@@ -81,6 +105,7 @@ async function answer(req: Request, path: string, origin: string, content: Conte
       return pipe(req, entry);
     case "template": {
       if (!entry.placeholders) return template(req, entry.bytes);
+      const origin = new URL(req.url).origin;
       if (vm) return template(req, vm.templateCopy(entry, origin));
       const text = Buffer.from(entry.bytes).toString("latin1");
       if (usesPerVm(text)) {
@@ -97,10 +122,9 @@ async function answer(req: Request, path: string, origin: string, content: Conte
 }
 
 function file(req: Request, entry: Entry): Response {
-  const headers: Record<string, string> = { etag: etagIdentity(entry), "last-modified": entry.lastModified.toUTCString() };
-  if (notModified(req, entry)) return new Response(null, { status: 304, headers });
-  headers["content-type"] = entry.contentType;
-  headers["content-length"] = String(entry.bytes.length);
+  const v = validatorsOf(entry);
+  if (notModified(req, entry)) return new Response(null, v.notModified);
+  const headers: Record<string, string> = { etag: v.etag, "last-modified": v.lastModified, "content-type": entry.contentType, "content-length": String(entry.bytes.length) };
   return new Response(req.method === "HEAD" ? null : entry.bytes, { status: 200, headers });
 }
 
@@ -143,17 +167,17 @@ async function agent(req: Request, content: Content, name: string): Promise<Resp
 }
 
 function pipe(req: Request, entry: Entry): Response {
+  const v = validatorsOf(entry);
   const gzip = entry.gzip !== null && acceptsGzip(req.headers.get("accept-encoding"));
-  const etag = gzip ? etagGzip(entry) : etagIdentity(entry);
-  const headers: Record<string, string> = {
-    etag,
-    "last-modified": entry.lastModified.toUTCString(),
-    vary: "Accept-Encoding",
-  };
-  if (notModified(req, entry)) return new Response(null, { status: 304, headers });
+  if (notModified(req, entry)) return new Response(null, gzip ? v.notModifiedGzip : v.notModifiedPipe);
   const body = gzip ? entry.gzip! : entry.bytes;
-  headers["content-type"] = "application/json";
-  headers["content-length"] = String(body.length);
+  const headers: Record<string, string> = {
+    etag: gzip ? v.etagGzip : v.etag,
+    "last-modified": v.lastModified,
+    vary: "Accept-Encoding",
+    "content-type": "application/json",
+    "content-length": String(body.length),
+  };
   if (gzip) headers["content-encoding"] = "gzip";
   return new Response(req.method === "HEAD" ? null : body, { status: 200, headers });
 }
@@ -167,32 +191,76 @@ function template(req: Request, bytes: Uint8Array): Response {
   return new Response(req.method === "HEAD" ? null : bytes, { status: 200, headers });
 }
 
-const empty = (status: number, extra: Record<string, string> = {}): Response =>
-  new Response(null, { status, headers: { "content-length": "0", ...extra } });
+const EMPTY_HEADERS = { "content-length": "0" };
+const empty = (status: number, extra?: Record<string, string>): Response =>
+  new Response(null, { status, headers: extra ? { ...EMPTY_HEADERS, ...extra } : EMPTY_HEADERS });
 
-// Each encoding is its own representation, so each has its own strong ETag (RFC 9110 8.8.3).
-const etagIdentity = (e: Entry): string => `"${e.sha256}"`;
-const etagGzip = (e: Entry): string => `"${e.sha256}.gz"`;
+/** An entry's validators and 304 answers, made once per entry rather than once per request. */
+interface Validators {
+  // Each encoding is its own representation, so each has its own strong ETag (RFC 9110 8.8.3).
+  etag: string;
+  etagGzip: string;
+  lastModified: string;
+  lastModifiedMs: number;
+  notModified: ResponseInit;
+  notModifiedPipe: ResponseInit;
+  notModifiedGzip: ResponseInit;
+}
+
+/** Entries are never changed once built (a reload builds new ones), so the cache never goes stale. */
+const validators = new WeakMap<Entry, Validators>();
+
+function validatorsOf(entry: Entry): Validators {
+  let v = validators.get(entry);
+  if (!v) {
+    const etag = `"${entry.sha256}"`;
+    const etagGzip = `"${entry.sha256}.gz"`;
+    const lastModified = entry.lastModified.toUTCString();
+    v = {
+      etag,
+      etagGzip,
+      lastModified,
+      lastModifiedMs: entry.lastModified.getTime(),
+      notModified: { status: 304, headers: { etag, "last-modified": lastModified } },
+      notModifiedPipe: { status: 304, headers: { etag, "last-modified": lastModified, vary: "Accept-Encoding" } },
+      notModifiedGzip: { status: 304, headers: { etag: etagGzip, "last-modified": lastModified, vary: "Accept-Encoding" } },
+    };
+    validators.set(entry, v);
+  }
+  return v;
+}
 
 /** RFC 9110 13.1.2/13.1.3: If-None-Match wins; If-Modified-Since only counts without it. */
 export function notModified(req: Request, entry: Entry): boolean {
+  const v = validatorsOf(entry);
   const inm = req.headers.get("if-none-match");
   if (inm !== null) {
-    const current = new Set([etagIdentity(entry), etagGzip(entry)]);
+    // The usual case, a site sending back the one ETag it was given, costs two compares.
+    if (inm === v.etag || inm === v.etagGzip) return true;
     return inm.split(",").some((raw) => {
       const tag = raw.trim().replace(/^W\//, ""); // weak comparison for If-None-Match
-      return tag === "*" || current.has(tag);
+      return tag === "*" || tag === v.etag || tag === v.etagGzip;
     });
   }
   const ims = req.headers.get("if-modified-since");
   if (ims === null) return false;
   const since = Date.parse(ims);
-  return !Number.isNaN(since) && entry.lastModified.getTime() <= since;
+  return !Number.isNaN(since) && v.lastModifiedMs <= since;
 }
 
 /** True when Accept-Encoding allows gzip (by name or `*`) with a q-value above 0. */
 export function acceptsGzip(header: string | null): boolean {
   if (!header) return false;
+  // Sites send the same header every time: remember the last answer.
+  if (header === lastAccept.header) return lastAccept.gzip;
+  const gzip = parseAcceptsGzip(header);
+  lastAccept = { header, gzip };
+  return gzip;
+}
+
+let lastAccept: { header: string; gzip: boolean } = { header: "", gzip: false };
+
+function parseAcceptsGzip(header: string): boolean {
   let gzip: number | null = null;
   let star: number | null = null;
   for (const part of header.split(",")) {

@@ -30,10 +30,13 @@ const SECTIONS: ReadonlySet<string> = new Set(["joboutputs", "machinefeatures", 
 export function parseVmPath(rawTarget: string, prefix = ""): VmPath {
   const q = rawTarget.indexOf("?");
   const path = q < 0 ? rawTarget : rawTarget.slice(0, q);
-  const start = [`${prefix}/vms/`, "/vms/"].find((p) => path.startsWith(p));
-  if (start === undefined) return null;
+  // Checked without building strings: this runs for every request the manager answers.
+  let start: number;
+  if (path.startsWith("/vms/")) start = 5;
+  else if (prefix && path.startsWith(prefix) && path.startsWith("/vms/", prefix.length)) start = prefix.length + 5;
+  else return null;
   if (q >= 0) return { ok: false, status: 400, why: "a query string" };
-  const parts = path.slice(start.length).split("/");
+  const parts = path.slice(start).split("/");
   const [machinetype = "", vmId = "", section = "", ...rest] = parts;
   if (!MACHINETYPE.test(machinetype)) return { ok: false, status: 404, why: "not a machinetype name" };
   if (!VM_ID.test(vmId)) return { ok: false, status: 404, why: "not a VM id" };

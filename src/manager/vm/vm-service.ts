@@ -52,7 +52,10 @@ export const DEFAULT_MAX_HEARTBEAT_BYTES = 4096;
 const OTHER_BODY_BYTES = 64 * 1024;
 const HEARTBEAT_NAMES = ["vm-heartbeat"];
 
-const empty = (status: number, extra: Record<string, string> = {}): Response => new Response(null, { status, headers: { "content-length": "0", ...extra } });
+const EMPTY_HEADERS = { "content-length": "0" };
+const empty = (status: number, extra?: Record<string, string>): Response => new Response(null, { status, headers: extra ? { ...EMPTY_HEADERS, ...extra } : EMPTY_HEADERS });
+/** The answer to a heartbeat, every one the same. */
+const CREATED: ResponseInit = { status: 201, headers: EMPTY_HEADERS };
 const text = (body: string | Uint8Array, contentType: string, extra: Record<string, string> = {}): Response => {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
   return new Response(bytes, { status: 200, headers: { "content-type": contentType, "content-length": String(bytes.length), "cache-control": "no-store", ...extra } });
@@ -98,9 +101,9 @@ export function createVmService(o: VmServiceOptions): VmService {
     if (heartbeat) {
       // The hot path: memory only; vm-state-file.ts writes the records every few seconds.
       record.lastHeartbeat = at;
-      record.heartbeat = Buffer.from(body).toString("latin1").slice(0, 256);
+      record.heartbeat = Buffer.from(body.buffer, body.byteOffset, Math.min(body.length, 256)).toString("latin1");
       o.registry.changed();
-      return empty(201);
+      return new Response(null, CREATED);
     }
     try {
       await writeJobOutput(o.stateDir, t.machinetype, t.vmId, t.rest, body);
