@@ -1,3 +1,4 @@
+import { safeUrl } from "../net/http-error.ts";
 import type { Context } from "../context/context.ts";
 import type { Stage } from "./stage.ts";
 
@@ -9,9 +10,11 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export function mjfExports(ctx: Context): [string, string][] {
   const m = ctx.config.mjf;
   const out: [string, string][] = [];
-  if (m.machinefeatures) out.push(["MACHINEFEATURES", m.machinefeatures]);
-  if (m.jobfeatures) out.push(["JOBFEATURES", m.jobfeatures]);
-  if (m.joboutputs) out.push(["JOBOUTPUTS", m.joboutputs]);
+  // Without URL credentials (the manager's per-VM token rides there): this file is world-readable
+  // and the payload inherits these; only the agent itself reports with the token.
+  if (m.machinefeatures) out.push(["MACHINEFEATURES", safeUrl(m.machinefeatures)]);
+  if (m.jobfeatures) out.push(["JOBFEATURES", safeUrl(m.jobfeatures)]);
+  if (m.joboutputs) out.push(["JOBOUTPUTS", safeUrl(m.joboutputs)]);
   return out;
 }
 

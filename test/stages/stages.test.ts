@@ -39,6 +39,12 @@ describe("mjf-environment", () => {
     expect(contents).toContain("export JOBOUTPUTS='/x/it'\\''s'\n");
     expect(contents).not.toContain("JOBFEATURES=");
   });
+  it("never hands on URL credentials (the manager's per-VM token): the file is world-readable and payloads inherit it", () => {
+    const ctx = makeContext({ config: { mjf: { joboutputs: "http://vm:s3cr3t-token@169.254.169.253/vms/mt/vm1/joboutputs" } } });
+    const contents = (mjfEnvironment.plan(ctx)[0] as { contents: string }).contents;
+    expect(contents).toContain("export JOBOUTPUTS='http://169.254.169.253/vms/mt/vm1/joboutputs'\n");
+    expect(contents).not.toContain("s3cr3t");
+  });
 });
 
 describe("finish", () => {

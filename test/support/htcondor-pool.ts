@@ -89,7 +89,7 @@ export async function stopGroup(pid: number | undefined, graceMs = 20_000): Prom
   process.kill(tree[tree.length - 1]!, "SIGTERM");
   const until = Date.now() + graceMs;
   while (tree.some(alive) && Date.now() < until) await sleep(100);
-  for (const p of tree) if (alive(p)) process.kill(p, "SIGKILL");
+  for (const p of tree) killIfAlive(p);
 }
 
 export interface Pool {
@@ -277,6 +277,15 @@ export async function runNode(a: RunPayloadAction, hostRoot: string, control?: P
     { root: hostRoot, runCommand: chrootRunCommand, pollMs: 500, ...(control ? { control } : {}) },
   );
   const config = a.env?.CONDOR_CONFIG;
-  if (config) for (const pid of processesWithConfig(config)) process.kill(pid, "SIGKILL");
+  if (config) for (const pid of processesWithConfig(config)) killIfAlive(pid);
   return r;
+}
+
+/** A daemon may exit between being listed and being killed: that is what we wanted anyway. */
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+  }
 }
