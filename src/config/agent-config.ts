@@ -26,7 +26,7 @@ export interface AgentConfig {
     heartbeat_machines_url?: string;
   };
   /** The experiment's manager, reported to beside the site's $JOBOUTPUTS. */
-  manager: { joboutputs_url?: string };
+  manager: { joboutputs_url?: string; token?: string };
   lifecycle: {
     heartbeat_file: string;
     heartbeat_seconds?: number;

@@ -4,6 +4,7 @@ import type { Context } from "../context/context.ts";
 import type { Action } from "../plan/actions.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { htcondorJobOutputFiles } from "../payloads/htcondor/plan.ts";
+import { managerJoboutputsUrl } from "../lifecycle/joboutputs/manager-target.ts";
 
 export interface Outcome {
   code: ShutdownCode;
@@ -55,12 +56,12 @@ export function planFinish(ctx: Context, outcome: Outcome): Action[] {
       why: "$JOBOUTPUTS: what Vac or Vcycle reads after the VM stops",
     });
   }
-  const manager = ctx.config.manager.joboutputs_url;
+  const manager = managerJoboutputsUrl(ctx);
   if (manager) {
     actions.push({
       kind: "upload-joboutputs",
       spool,
-      to: manager.replace(/\/+$/, ""),
+      to: manager,
       last: ["shutdown_message"],
       budgetMs: UPLOAD_BUDGET_MS,
       perRequestTimeoutMs: 30_000,

@@ -10,6 +10,7 @@ import { heartbeatPeriodSeconds } from "../lifecycle/heartbeat/heartbeat-period.
 import { splitProxyPem } from "../lifecycle/joboutputs/proxy-pem.ts";
 import type { TlsOptions } from "../net/http-client.ts";
 import { safeUrl } from "../net/http-error.ts";
+import { managerJoboutputsUrl } from "../lifecycle/joboutputs/manager-target.ts";
 import type { LogSink } from "../status/log.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { createDeadlineWatch } from "./deadline-watch.ts";
@@ -62,11 +63,12 @@ export function addServices(ctx: Context, supervisor: Supervisor, log: LogSink, 
     }),
   );
   // The experiment's manager hears the same heartbeat; its spool is the same file, so only the PUT is extra.
-  if (c.manager.joboutputs_url) {
+  const manager = managerJoboutputsUrl(ctx);
+  if (manager) {
     supervisor.add(
       createHeartbeat({
         spoolDir: rootedPath(ctx.root, AGENT_PATHS.joboutputs),
-        joboutputs: c.manager.joboutputs_url.replace(/\/+$/, ""),
+        joboutputs: manager,
         file: c.lifecycle.heartbeat_file,
         periodSeconds: heartbeatPeriodSeconds(c.lifecycle.heartbeat_seconds),
         tls: { caDir: c.credentials.ca_dir },

@@ -33,7 +33,8 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => manager.listen(0, "127.0.0.1", r));
-  managerUrl = `https://vm:${TOKEN}@127.0.0.1:${(manager.address() as AddressInfo).port}/vms/mt/vm-7/joboutputs/`;
+  // As the templates give it: {{vacuum.joboutputs_url}} and, apart, {{vacuum.vm_token}}.
+  managerUrl = `https://127.0.0.1:${(manager.address() as AddressInfo).port}/vms/mt/vm-7/joboutputs/`;
 });
 afterAll(async () => {
   await site.close();
@@ -48,7 +49,7 @@ describe.skipIf(!hasAgentBinary())("dist/agent reporting to the manager", () => 
     const ud = writeTemp(
       root,
       "ud",
-      shellUserData([...COMMAND_DOC, `user_data_joboutputs_url = ${site.url}`, `manager.joboutputs_url = ${managerUrl}`, `credentials.ca_dir = ${f.caDir}`, "payload.command.args[] = -c", "payload.command.args[] = echo done"]),
+      shellUserData([...COMMAND_DOC, `user_data_joboutputs_url = ${site.url}`, `manager.joboutputs_url = ${managerUrl}`, `manager.token = ${TOKEN}`, `credentials.ca_dir = ${f.caDir}`, "payload.command.args[] = -c", "payload.command.args[] = echo done"]),
     );
     const dry = await runAgent(["--dry-run", "--user-data", ud, "--metadata-url", "none"]);
     expect(dry.stdout).toContain("heartbeat to the manager");

@@ -78,6 +78,11 @@ describe("finish", () => {
     expect(actions.at(-1)?.kind).toBe("power-off");
   });
 
+  it("manager.token becomes the manager URL's credentials", () => {
+    const actions = planFinish(makeContext({ config: { manager: { joboutputs_url: "https://m.example/vms/mt/vm1/joboutputs/", token: "t/k+n" } } }), { code: 200, text: "ok" });
+    expect(actions.find((a) => a.kind === "upload-joboutputs")).toMatchObject({ to: "https://vm:t%2Fk%2Bn@m.example/vms/mt/vm1/joboutputs" });
+  });
+
   it("does not power off when lifecycle.power_off is false", () => {
     const actions = planFinish(makeContext({ config: { lifecycle: { power_off: false } } }), { code: 200, text: "ok" });
     expect(actions.some((a) => a.kind === "power-off")).toBe(false);
