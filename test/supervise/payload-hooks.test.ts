@@ -50,6 +50,15 @@ describe("readiness probe", () => {
     const r = await run(action("exit 4", { ready: { argv: ["sh", "-c", "exit 1"], expect: "x", timeoutSeconds: 30, intervalMs: 100, failure: { code: 500, text: "never" }, why: "w" } }));
     expect(r.end).toEqual({ kind: "exited", exitCode: 4 });
   });
+
+  it("a payload that ends while a probe command hangs (a collector that does not answer) ends at once", async () => {
+    // condor_master exiting 4 at once (its log directory not condor's) while condor_status waits
+    // on the collector: the end waited for the probe's 30 s timeout before the agent could finish.
+    const t0 = Date.now();
+    const r = await run(action("sleep 0.3; exit 4", { ready: { argv: ["sh", "-c", "sleep 6"], expect: "x", timeoutSeconds: 30, intervalMs: 100, failure: { code: 600, text: "never" }, why: "w" } }));
+    expect(r.end).toEqual({ kind: "exited", exitCode: 4 });
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
 });
 
 describe("drain steps", () => {
