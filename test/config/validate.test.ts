@@ -62,6 +62,7 @@ describe("validate against schema/agent-config.v1.schema.json", () => {
     expect([...SECRET_PATHS].sort()).toEqual([
       "credentials.hostkey",
       "credentials.x509_proxy",
+      "manager.token",
       "payload.htcondor.idtoken",
       "payload.htcondor.pool_password_base64",
     ]);
