@@ -35,7 +35,7 @@ const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === "str
 const wantsChown = (o: WriteOptions): boolean => o.uid !== undefined || o.gid !== undefined;
 
 /** Flush the rename itself to disk; some filesystems cannot fsync a directory, which is fine. */
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, "r");

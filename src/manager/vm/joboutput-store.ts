@@ -5,10 +5,9 @@
 // wins and the file is always one whole upload. Temporary files left by a crash are dot files,
 // never listed, and removed at the next start (cleanStaleTemps).
 
-import { closeSync, fsyncSync, openSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { atomicWrite } from "../../exec/atomic-write.ts";
+import { atomicWrite, syncDirectory } from "../../exec/atomic-write.ts";
 
 export const VMS_DIR = "vms";
 
@@ -27,22 +26,10 @@ async function ensureDirs(base: string, parts: string[]): Promise<string> {
         throw err;
       },
     );
-    if (created) syncDir(dir);
+    if (created) syncDirectory(dir);
     dir = next;
   }
   return dir;
-}
-
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems cannot fsync a directory.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 export async function writeJobOutput(stateDir: string, machinetype: string, vmId: string, name: string, bytes: Uint8Array): Promise<void> {
