@@ -51,10 +51,13 @@ function metadataBase(ctx: Context, metadataUrl: string | null): { baseUrl: stri
 
 export function addServices(ctx: Context, supervisor: Supervisor, log: LogSink, metadataUrl: string | null): void {
   const c = ctx.config;
+  // The experiment's manager hears the same beat (its token in the URL, no client certificate).
+  const manager = managerJoboutputsUrl(ctx);
   supervisor.add(
     createHeartbeat({
       spoolDir: rootedPath(ctx.root, AGENT_PATHS.joboutputs),
       joboutputs: joboutputsTarget(ctx),
+      ...(manager ? { alsoTo: [{ joboutputs: manager, tls: { caDir: c.credentials.ca_dir } }] } : {}),
       file: c.lifecycle.heartbeat_file,
       periodSeconds: heartbeatPeriodSeconds(c.lifecycle.heartbeat_seconds),
       tls: tlsFor(ctx),
@@ -62,21 +65,6 @@ export function addServices(ctx: Context, supervisor: Supervisor, log: LogSink, 
       log,
     }),
   );
-  // The experiment's manager hears the same heartbeat; its spool is the same file, so only the PUT is extra.
-  const manager = managerJoboutputsUrl(ctx);
-  if (manager) {
-    supervisor.add(
-      createHeartbeat({
-        spoolDir: rootedPath(ctx.root, AGENT_PATHS.joboutputs),
-        joboutputs: manager,
-        file: c.lifecycle.heartbeat_file,
-        periodSeconds: heartbeatPeriodSeconds(c.lifecycle.heartbeat_seconds),
-        tls: { caDir: c.credentials.ca_dir },
-        perRequestTimeoutMs: 30_000,
-        log,
-      }),
-    );
-  }
   if (c.mjf.machinefeatures || c.mjf.jobfeatures) {
     const watch = createDeadlineWatch({
       machinefeatures: c.mjf.machinefeatures ?? null,

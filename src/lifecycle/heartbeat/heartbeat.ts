@@ -19,6 +19,8 @@ export interface HeartbeatOptions {
   spoolDir: string;
   /** $JOBOUTPUTS (URL or directory), or null to write the local file only. */
   joboutputs: string | null;
+  /** More receivers of the same beat, each with its own TLS (the experiment's manager: its token in the URL). */
+  alsoTo?: { joboutputs: string; tls?: TlsOptions }[];
   /** heartbeat_file, e.g. "heartbeat". */
   file: string;
   /** More names the same content is PUT to, e.g. ["vm-heartbeat"] as DIRAC VMs do. */
@@ -90,18 +92,15 @@ export function createHeartbeat(o: HeartbeatOptions): Heartbeat {
   const names = [...new Set([file, ...(o.extraFiles ?? []).map(safe)])];
   const localPath = posix.join(o.spoolDir, file);
 
-  let target: Pick<JobOutputsTarget, "put" | "where"> | null = o.target ?? null;
-  let skipPutOfFile = false;
-  if (!target && o.joboutputs !== null) {
-    const t = jobOutputsTarget(o.joboutputs, o.tls ? { tls: o.tls } : {});
-    if ("problem" in t) {
-      o.log.warn(`heartbeat written locally only: ${t.problem}`);
-    } else {
-      target = t;
-      // $JOBOUTPUTS is the spool itself: the local write is the upload.
-      skipPutOfFile = t.kind === "directory" && posix.resolve(t.dir ?? "") === posix.resolve(o.spoolDir);
-    }
+  // Every receiver of the beat; `skipFile` where $JOBOUTPUTS is the spool itself (the local write is the upload).
+  const targets: { target: Pick<JobOutputsTarget, "put" | "where">; skipFile: boolean }[] = o.target ? [{ target: o.target, skipFile: false }] : [];
+  const receivers = o.target ? (o.alsoTo ?? []) : [...(o.joboutputs !== null ? [{ joboutputs: o.joboutputs, ...(o.tls ? { tls: o.tls } : {}) }] : []), ...(o.alsoTo ?? [])];
+  for (const r of receivers) {
+    const t = jobOutputsTarget(r.joboutputs, r.tls ? { tls: r.tls } : {});
+    if ("problem" in t) o.log.warn(`heartbeat ${receivers.length > 1 ? "not sent to one receiver" : "written locally only"}: ${t.problem}`);
+    else targets.push({ target: t, skipFile: t.kind === "directory" && posix.resolve(t.dir ?? "") === posix.resolve(o.spoolDir) });
   }
+  const where = targets.map((t) => t.target.where).join(" and ");
 
   const s = { beats: 0, failedBeats: 0, consecutiveFailures: 0, lastBeatAt: null as number | null, lastUploadAt: null as number | null, lastError: null as string | null };
   let timer: TimerHandle | null = null;
@@ -127,21 +126,23 @@ export function createHeartbeat(o: HeartbeatOptions): Heartbeat {
       // Only the PUT reaches the host on Vac and Vcycle; a full disk must not stop it.
       o.log.warn(`cannot write the heartbeat file ${localPath} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    if (!target) return true;
+    if (targets.length === 0) return true;
     let failure: string | null = null;
-    for (const name of names) {
-      if (skipPutOfFile && name === file) continue;
-      let outcome;
-      try {
-        outcome = await target.put(name, bytes, o.perRequestTimeoutMs);
-      } catch (err) {
-        outcome = { ok: false as const, reason: `request failed: ${(err as Error).message}`, retryable: true };
+    for (const { target, skipFile } of targets) {
+      for (const name of names) {
+        if (skipFile && name === file) continue;
+        let outcome;
+        try {
+          outcome = await target.put(name, bytes, o.perRequestTimeoutMs);
+        } catch (err) {
+          outcome = { ok: false as const, reason: `request failed: ${(err as Error).message}`, retryable: true };
+        }
+        if (!outcome.ok) failure ??= `${targets.length > 1 ? `${target.where}/` : ""}${name}: ${outcome.reason}`;
       }
-      if (!outcome.ok) failure ??= `${name}: ${outcome.reason}`;
     }
     if (failure === null) {
-      if (s.consecutiveFailures > 0) o.log.info(`heartbeat upload to ${target.where} works again after ${s.consecutiveFailures} failed beat(s)`);
-      else if (s.lastUploadAt === null) o.log.info(`heartbeat uploaded to ${target.where}, next every ${periodSeconds} s at most`);
+      if (s.consecutiveFailures > 0) o.log.info(`heartbeat upload to ${where} works again after ${s.consecutiveFailures} failed beat(s)`);
+      else if (s.lastUploadAt === null) o.log.info(`heartbeat uploaded to ${where}, next every ${periodSeconds} s at most`);
       s.consecutiveFailures = 0;
       s.lastUploadAt = now();
       return true;

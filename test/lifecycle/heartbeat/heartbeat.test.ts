@@ -187,6 +187,21 @@ describe("createHeartbeat", () => {
     await hb.stop();
   });
 
+  it("one beat, computed and written once, goes to every receiver (the site and the manager)", async () => {
+    const site = join(spool, "site");
+    const manager = join(spool, "manager");
+    mkdirSync(site);
+    mkdirSync(manager);
+    let writes = 0;
+    const hb = createHeartbeat(options({ joboutputs: site, alsoTo: [{ joboutputs: manager }], writeLocal: async () => void writes++ }));
+    await hb.start();
+    await hb.stop();
+    expect(writes).toBe(1);
+    expect(readFileSync(join(site, "heartbeat"), "utf8")).toBe(CONTENT);
+    expect(readFileSync(join(manager, "heartbeat"), "utf8")).toBe(CONTENT);
+    expect(hb.stats()).toMatchObject({ beats: 1, failedBeats: 0 });
+  });
+
   it("copies to a local $JOBOUTPUTS directory, and to the extra names only when it is the spool", async () => {
     const out = join(spool, "out");
     mkdirSync(out);
