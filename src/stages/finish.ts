@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { shutdownMessage, type ShutdownCode } from "../contract/codes.ts";
 import type { Context } from "../context/context.ts";
-import type { Action } from "../plan/actions.ts";
+import type { Action, UploadJobOutputsAction } from "../plan/actions.ts";
 import { AGENT_PATHS } from "../status/paths.ts";
 import { htcondorJobOutputFiles } from "../payloads/htcondor/plan.ts";
 import { managerJoboutputsUrl } from "../lifecycle/joboutputs/manager-target.ts";
@@ -43,34 +43,23 @@ export function planFinish(ctx: Context, outcome: Outcome): Action[] {
       why: "the vacuum shutdown code Vac and Vcycle read (HSF-TN-2016-04)",
     },
   ];
+  const upload = (url: string, clientCertificate: UploadJobOutputsAction["clientCertificate"], why: string): UploadJobOutputsAction => ({
+    kind: "upload-joboutputs",
+    spool,
+    to: url,
+    last: ["shutdown_message"],
+    budgetMs: UPLOAD_BUDGET_MS,
+    perRequestTimeoutMs: 30_000,
+    caDir: creds.ca_dir,
+    clientCertificate,
+    why,
+  });
   if (to && to.replace(/\/+$/, "") !== spool) {
-    actions.push({
-      kind: "upload-joboutputs",
-      spool,
-      to: to.replace(/\/+$/, ""),
-      last: ["shutdown_message"],
-      budgetMs: UPLOAD_BUDGET_MS,
-      perRequestTimeoutMs: 30_000,
-      caDir: creds.ca_dir,
-      clientCertificate: creds.x509_proxy ? "x509_proxy" : creds.hostcert ? "hostcert" : null,
-      why: "$JOBOUTPUTS: what Vac or Vcycle reads after the VM stops",
-    });
+    actions.push(upload(to.replace(/\/+$/, ""), creds.x509_proxy ? "x509_proxy" : creds.hostcert ? "hostcert" : null, "$JOBOUTPUTS: what Vac or Vcycle reads after the VM stops"));
   }
+  // The VM's token rides in the manager URL's credentials: no client certificate needed.
   const manager = managerJoboutputsUrl(ctx);
-  if (manager) {
-    actions.push({
-      kind: "upload-joboutputs",
-      spool,
-      to: manager,
-      last: ["shutdown_message"],
-      budgetMs: UPLOAD_BUDGET_MS,
-      perRequestTimeoutMs: 30_000,
-      caDir: creds.ca_dir,
-      // The VM's token rides in the URL's credentials: no client certificate needed.
-      clientCertificate: null,
-      why: "the experiment's manager: its status page and records",
-    });
-  }
+  if (manager) actions.push(upload(manager, null, "the experiment's manager: its status page and records"));
   if (ctx.config.lifecycle.power_off) actions.push({ kind: "power-off", why: "a vacuum VM ends by powering off" });
   return actions;
 }
