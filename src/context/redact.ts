@@ -3,19 +3,18 @@
 
 import type { AgentConfig } from "../config/agent-config.ts";
 import { SECRET_PATHS } from "../config/schema.ts";
+import { redactUrlCredentials } from "../net/http-error.ts";
 
-/** `scheme://user:password@host`: a URL's credentials (the manager's per-VM token rides there). */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
-
-function redactUrlCredentials(node: unknown): unknown {
-  if (typeof node === "string") return node.replace(URL_USERINFO, "$1<redacted>@");
-  if (Array.isArray(node)) return node.map(redactUrlCredentials);
-  if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, redactUrlCredentials(v)]));
+/** Every string in a configuration without URL credentials (the manager's per-VM token rides there). */
+function withoutUrlCredentials(node: unknown): unknown {
+  if (typeof node === "string") return redactUrlCredentials(node);
+  if (Array.isArray(node)) return node.map(withoutUrlCredentials);
+  if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withoutUrlCredentials(v)]));
   return node;
 }
 
 export function redactedConfig(config: AgentConfig): Record<string, unknown> {
-  const copy = redactUrlCredentials(structuredClone(config)) as Record<string, unknown>;
+  const copy = withoutUrlCredentials(structuredClone(config)) as Record<string, unknown>;
   for (const path of SECRET_PATHS) {
     const keys = path.split(".");
     let node: unknown = copy;

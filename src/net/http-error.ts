@@ -21,6 +21,13 @@ export class HttpError extends Error {
   }
 }
 
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
+
+/** Free text with every URL's `user:password@` (a token rides there) replaced by `<redacted>@`. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, "$1<redacted>@");
+}
+
 /** The URL without `user:password@`, for messages and logs. */
 export function safeUrl(url: string): string {
   try {

@@ -7,21 +7,22 @@ import { isMachineWide, type Action, type Owner } from "./actions.ts";
 import { isoSeconds } from "../contract/unix-time.ts";
 import { describeReadiness } from "../cvmfs/readiness.ts";
 import { shellQuote } from "../exec/shell-quote.ts";
+import { redactUrlCredentials } from "../net/http-error.ts";
 
 const REDACTED = "<redacted>";
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END \1-----|$)/g;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
 
 /** Replace PEM blocks (keys, certificates, proxies), bearer/basic tokens, JWTs and URL credentials. */
 export function redactSecrets(text: string): string {
-  return text
-    .replace(PEM_BLOCK, REDACTED)
-    .replace(JWT, REDACTED)
-    .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`)
-    .replace(URL_USERINFO, (_m, scheme: string) => `${scheme}${REDACTED}@`);
+  return redactUrlCredentials(
+    text
+      .replace(PEM_BLOCK, REDACTED)
+      .replace(JWT, REDACTED)
+      .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`),
+  );
 }
 
 export const secretPlaceholder = (contents: string): string =>
