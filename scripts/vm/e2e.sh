@@ -54,7 +54,7 @@ OUT_BASE=${E2E_OUT:-/tmp/vacuum-e2e}
 CACHE=${VACUUM_AGENT_CACHE:-/var/cache/vacuum-agent}
 TIMEOUT=${E2E_TIMEOUT:-240}
 BUN=$ROOT/node_modules/.bin/bun
-ALL=(command-ok payload-fails agent-killed scratch command-openstack command-ec2 bootstrap-fails)
+ALL=()
 FACTORY=http://169.254.169.253
 MIRROR=http://169.254.169.252
 results=()
@@ -98,7 +98,7 @@ write_definition() {
   "base_url": "$FACTORY",
   "manager_url": "$FACTORY",
   "agents": { "agent": "agent" },
-  "pilot_directories": { "payload": "payload" },
+  "pilot_directories": { "payload": "payload"${pilot_dirs_extra:-} },
   "pipes": [
     {
       "name": "e2e",
@@ -107,7 +107,7 @@ write_definition() {
         {
           "suffix": "$suffix",
           "target_share": 1,
-          "user_data_template": "command.template",
+          "user_data_template": "$template",
           "root_image": "https://images.e2e.vacuum.test/debian12.raw",
           "machine_model": "vm-raw",
           "backoff_seconds": 600,
@@ -164,7 +164,9 @@ trap 'stop_receiver; stop_manager' EXIT
 
 # vm_setup NAME SUFFIX PAYLOAD-SCRIPT [EXTRA-OPTIONS-JSON]: the definition, the manager, this VM's
 # id, the user_data the manager renders for it, and the metadata forwarder in front of it (which
-# is also the agent mirror when $mirror is 1).
+# is also the agent mirror when $mirror is 1). $template (default command.template) names the
+# user_data template; $pilot_dirs_extra adds members to the definition's pilot_directories, and
+# a function vm_prepare_hook, when defined, runs after $out is made and before the manager starts.
 vm_setup() {
   local extra=${4:-}
   name=$1 suffix=$2
@@ -174,13 +176,14 @@ vm_setup() {
   printf '%s' "$3" > "$out/payload/payload.sh"
   payload_sha=$(sha256sum "$out/payload/payload.sh" | cut -d' ' -f1)
   ln "$OUT_BASE/agent" "$out/agent"
+  if declare -F vm_prepare_hook > /dev/null; then vm_prepare_hook; fi
   agent_source=$FACTORY/agents/agent
   if [ "$mirror" = 1 ]; then
     ln "$agent_zst" "$out/www/agent.zst" 2> /dev/null || cp "$agent_zst" "$out/www/agent.zst"
     extra+=", \"agent_urls\": \"$MIRROR/agent\""
     agent_source=$MIRROR/agent.zst
   fi
-  cp user_data/command.template "$out/command.template"
+  cp "user_data/$template" "$out/$template"
   write_definition "$extra"
   start_manager
   vm_id=$(new_id)
@@ -387,11 +390,28 @@ exit 0
   check_token
 }
 
+# More scenarios live in scripts/vm/scenario-*.sh, sourced here: each calls
+# `register_scenario NAME FUNCTION MIRROR` (MIRROR 1: the agent from the site mirror) and defines
+# FUNCTION with the helpers above.
+declare -A SCENARIO_FN=() SCENARIO_MIRROR=()
+register_scenario() { ALL+=("$1"); SCENARIO_FN[$1]=$2; SCENARIO_MIRROR[$1]=$3; }
+register_scenario command-ok 'scenario_command command-ok ok NoCloud' 0
+register_scenario payload-fails scenario_payload_fails 1
+register_scenario agent-killed scenario_agent_killed 1
+register_scenario scratch scenario_scratch 1
+register_scenario command-openstack 'scenario_command command-openstack openstack OpenStack' 1
+register_scenario command-ec2 'scenario_command command-ec2 ec2 Ec2' 1
+register_scenario bootstrap-fails scenario_bootstrap_fails 0
+for f in "$ROOT"/scripts/vm/scenario-*.sh; do
+  # shellcheck disable=SC1090
+  [ -e "$f" ] && . "$f"
+done
+
 scenarios=("$@")
 [ "${#scenarios[@]}" -gt 0 ] || scenarios=(command-ok)
 [ "${scenarios[*]}" = all ] && scenarios=("${ALL[@]}")
 for s in "${scenarios[@]}"; do
-  case $s in command-ok | command-openstack | command-ec2 | payload-fails | agent-killed | scratch | bootstrap-fails) ;; *) say "unknown scenario $s"; exit 64 ;; esac
+  [ -n "${SCENARIO_FN[$s]:-}" ] || { say "unknown scenario $s (known: ${ALL[*]})"; exit 64; }
 done
 started=$EPOCHREALTIME
 [ -x dist/agent ] && [ -x dist/manager ] || bash scripts/build.sh x64
@@ -400,17 +420,9 @@ images/build-image.sh build > /dev/null
 prepare_agent
 for s in "${scenarios[@]}"; do
   t0=$EPOCHREALTIME
-  mirror=1
-  case $s in command-ok | bootstrap-fails) mirror=0 ;; esac
-  case $s in
-    command-ok) scenario_command command-ok ok NoCloud ;;
-    command-openstack) scenario_command command-openstack openstack OpenStack ;;
-    command-ec2) scenario_command command-ec2 ec2 Ec2 ;;
-    payload-fails) scenario_payload_fails ;;
-    agent-killed) scenario_agent_killed ;;
-    scratch) scenario_scratch ;;
-    bootstrap-fails) scenario_bootstrap_fails ;;
-  esac
+  mirror=${SCENARIO_MIRROR[$s]} template=command.template pilot_dirs_extra=''
+  unset -f vm_prepare_hook
+  ${SCENARIO_FN[$s]}
   note "$s: $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s wall"
 done
 note "total: $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s wall for ${#scenarios[@]} scenario(s)"
