@@ -25,6 +25,13 @@ Test controls (environment):
   DIRAC_TEST_PILOT_RECORD     where argv, interpreter and environment are recorded as JSON (default
                               ./pilot-record.json); values of secret-looking names are dropped
   DIRAC_TEST_PILOT_DUMP_OPTIONS=1   print the option table as JSON and exit 0
+  ./stderr                    when present, its contents are written to stderr at start (the
+                              pilot writes nothing else there unless it fails)
+
+What a test can read in the pilot's stdout (the agent uploads it; a VM's files stay in the VM):
+the first line `vacuum-mark payload-start EPOCH` (scripts/vm/timeline.ts: the payload's first
+instruction on the boot timeline), then `test pilot: running as USER (uid N) in CWD`,
+`test pilot: argv [JSON]` and `test pilot: env {JSON}` (the variables of SHOWN_ENV that are set).
 """
 
 import getopt
@@ -92,6 +99,9 @@ BUILT_IN = [
 ]
 KNOWN_COMMANDS = set(BUILT_IN) | {"ConfigureArchitectureWithoutCLI", "ReplaceDIRACCode"}
 SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD", re.I)
+# What the agent hands the pilot, echoed on stdout for tests that cannot read pilot-record.json.
+SHOWN_ENV = ("PILOT_UUID", "DIRAC_PILOT_VO", "HOME", "X509_CERT_DIR", "MACHINEFEATURES", "JOBFEATURES", "JOBOUTPUTS",
+             "VACUUM_SPACE", "VACUUM_MACHINETYPE", "VACUUM_VM_UUID", "PATH")
 
 
 def pilot_log(level, msg):
@@ -102,6 +112,21 @@ def pilot_log(level, msg):
 def agent_log(level, msg):
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     print("%s UTC WorkloadManagement/JobAgent %s: %s" % (stamp, level, msg), flush=True)
+
+
+def show_self():
+    try:
+        import pwd
+        user = pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        user = "?"
+    print("test pilot: running as %s (uid %d) in %s" % (user, os.getuid(), os.getcwd()))
+    print("test pilot: argv %s" % json.dumps(sys.argv[1:]))
+    print("test pilot: env %s" % json.dumps({k: os.environ[k] for k in SHOWN_ENV if k in os.environ}), flush=True)
+    if os.path.exists("stderr"):
+        with open("stderr") as fp:
+            sys.stderr.write(fp.read())
+        sys.stderr.flush()
 
 
 def record():
@@ -143,7 +168,9 @@ def main():
     if os.environ.get("DIRAC_TEST_PILOT_DUMP_OPTIONS") == "1":
         print(json.dumps([list(o) for o in CMD_OPTS]))
         return 0
+    print("vacuum-mark payload-start %.6f" % time.time(), flush=True)
     record()
+    show_self()
     p = {"ce": "", "queue": "", "setup": "", "wnVO": "", "cfg": "pilot.json", "grid": "", "maxCycles": 10, "stopAfter": 10,
          "cvmfs": ["/cvmfs/grid.cern.ch", "/cvmfs/dirac.egi.eu"], "ceType": "", "site": "", "cert": False, "certLocation": None,
          "commands": list(BUILT_IN), "extensions": [], "processors": 1, "version": "", "execute": None}
