@@ -122,7 +122,7 @@ write_definition() {
             "command_url": "$FACTORY/pilots/payload/payload.sh",
             "command_sha256": "$payload_sha",
             "command_timeout_seconds": "120",
-            "heartbeat_seconds": "600"$1
+            "heartbeat_seconds": "600"$1${options_extra:-}
           }
         }
       ]
@@ -165,8 +165,9 @@ trap 'stop_receiver; stop_manager' EXIT
 # vm_setup NAME SUFFIX PAYLOAD-SCRIPT [EXTRA-OPTIONS-JSON]: the definition, the manager, this VM's
 # id, the user_data the manager renders for it, and the metadata forwarder in front of it (which
 # is also the agent mirror when $mirror is 1). $template (default command.template) names the
-# user_data template; $pilot_dirs_extra adds members to the definition's pilot_directories, and
-# a function vm_prepare_hook, when defined, runs after $out is made and before the manager starts.
+# user_data template; $pilot_dirs_extra adds members to the definition's pilot_directories,
+# $options_extra members to its options (after EXTRA-OPTIONS-JSON; a hook may set it), and a
+# function vm_prepare_hook, when defined, runs after $out is made and before the manager starts.
 vm_setup() {
   local extra=${4:-}
   name=$1 suffix=$2
@@ -420,7 +421,7 @@ images/build-image.sh build > /dev/null
 prepare_agent
 for s in "${scenarios[@]}"; do
   t0=$EPOCHREALTIME
-  mirror=${SCENARIO_MIRROR[$s]} template=command.template pilot_dirs_extra=''
+  mirror=${SCENARIO_MIRROR[$s]} template=command.template pilot_dirs_extra='' options_extra=''
   unset -f vm_prepare_hook
   ${SCENARIO_FN[$s]}
   note "$s: $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s wall"
