@@ -4,8 +4,10 @@
 import { EXIT, HELP } from "./help.ts";
 import { parseOptions, UsageError, type Options } from "./options.ts";
 import { versionLine } from "../version.ts";
+import { startupMark } from "../status/startup-marks.ts";
 
 export async function main(argv: string[]): Promise<number> {
+  startupMark("main");
   // Hidden: the watchdog process the agent starts for itself (src/supervise/watchdog.ts).
   if (argv[0] === "watchdog") return (await import("../supervise/watchdog.ts")).runWatchdog(argv);
   let options: Options;
@@ -25,8 +27,11 @@ export async function main(argv: string[]): Promise<number> {
     case "help":
       process.stdout.write(HELP);
       return EXIT.ok;
-    case "run":
-      return (await import("./run-command.ts")).runCommand(options);
+    case "run": {
+      const run = await import("./run-command.ts");
+      startupMark("loaded");
+      return run.runCommand(options);
+    }
     case "validate":
       return (await import("./validate-command.ts")).validateCommand(options);
     case "status":

@@ -19,6 +19,7 @@ import { shutdownMessage } from "../contract/codes.ts";
 import { existsSync } from "node:fs";
 import { disarmWatchdog, type SpawnedWatchdog } from "../supervise/watchdog-spawn.ts";
 import { VERSION } from "../version.ts";
+import { startupMark, startupMarks } from "../status/startup-marks.ts";
 import { EXIT } from "./help.ts";
 import type { Options } from "./options.ts";
 import { planJson, planText } from "./print-plan.ts";
@@ -59,6 +60,7 @@ async function perform(o: Options): Promise<number> {
     ...(o.metadataWaitSeconds !== null ? { metadataMaxWaitMs: o.metadataWaitSeconds * 1000 } : {}),
   });
   const plan = buildPlan(ctx);
+  startupMark("plan");
   const warnings = plan.problems.some((p) => p.severity === "warning");
 
   if (o.dryRun) {
@@ -69,7 +71,7 @@ async function perform(o: Options): Promise<number> {
   const path = (machinePath: string) => rootedPath(o.root, machinePath);
   const log = createLogger({ jsonlPath: path(AGENT_PATHS.log), stderr: process.stderr, level: "info" });
   const redact = (s: string) => redactValues(s, ctx.secrets);
-  log.info(`agent ${VERSION} starting`, { root: o.root, userData: ctx.userData?.origin ?? null, metadata: ctx.metadata?.provider ?? null });
+  log.info(`agent ${VERSION} starting`, { root: o.root, userData: ctx.userData?.origin ?? null, metadata: ctx.metadata?.provider ?? null, startupMs: startupMarks() });
   for (const p of plan.problems) (p.severity === "error" ? log.error : p.severity === "warning" ? log.warn : log.info)(redact(formatProblem(p)));
   const status = createStatusWriter(
     path(AGENT_PATHS.status),
@@ -87,6 +89,8 @@ async function perform(o: Options): Promise<number> {
     addServices(ctx, supervisor, log, o.metadataUrl);
   }
   await supervisor.start();
+  startupMark("services");
+  log.info("services started", { startupMs: startupMarks() });
   const executor = createExecutor({
     root: o.root,
     log,

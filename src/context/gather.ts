@@ -22,6 +22,7 @@ import { probeBlockDevices } from "../machine/block-devices.ts";
 import { probeIpv6 } from "../machine/ipv6.ts";
 import { probeIsolation } from "../isolation/probe.ts";
 import { lookupVacuumName } from "./user-data/vacuum-names.ts";
+import { startupMark } from "../status/startup-marks.ts";
 
 export interface GatherOptions {
   /** A file path, "-" for standard input, or null to take the user_data from the metadata service. */
@@ -46,6 +47,7 @@ export interface GatherOptions {
 const VAC_MJF_BASE = "http://169.254.169.253";
 
 export async function gather(opts: GatherOptions): Promise<Context> {
+  startupMark("gather");
   const startedAt = Math.floor(opts.now() / 1000);
   const problems: Problem[] = [];
 
@@ -93,6 +95,7 @@ export async function gather(opts: GatherOptions): Promise<Context> {
     problems.push(problem("warning", "command line", "--config-drive", "ignored with --metadata-url none"));
   }
 
+  startupMark("metadata");
   // 2. The agent document inside the user_data.
   let userData: (UserDataResult & { origin: string }) | null = null;
   if (raw !== null) {
@@ -169,6 +172,7 @@ export async function gather(opts: GatherOptions): Promise<Context> {
     });
     problems.push(...mjf.problems);
   }
+  startupMark("mjf");
 
   // 6. Identity fallbacks: ##user_data_uuid## is empty on Vcycle and newer Vac (vacuum-platform.md 1.2).
   const provenance = { ...merged.provenance };
