@@ -62,7 +62,7 @@ export interface HeartbeatStats {
 
 export interface Heartbeat {
   name: "heartbeat";
-  /** Writes and uploads the first beat, then schedules the next; resolves after the first beat. */
+  /** The first beat (its uploads in the background), then the next scheduled; resolves once its local file is written. */
   start(): Promise<void>;
   /** One beat now (after the running one, if any); also works after stop(), for a final beat. */
   beatNow(): Promise<void>;
@@ -109,6 +109,8 @@ export function createHeartbeat(o: HeartbeatOptions): Heartbeat {
   let started = false;
   let stopped = false;
   let retriedSoon = false;
+  /** Resolves start(): called once the first beat's local file is written. */
+  let firstWritten: (() => void) | null = null;
 
   /** One beat; resolves to whether every PUT succeeded (true without a target). Never rejects. */
   async function beat(): Promise<boolean> {
@@ -126,6 +128,8 @@ export function createHeartbeat(o: HeartbeatOptions): Heartbeat {
       // Only the PUT reaches the host on Vac and Vcycle; a full disk must not stop it.
       o.log.warn(`cannot write the heartbeat file ${localPath} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
+    firstWritten?.();
+    firstWritten = null;
     if (targets.length === 0) return true;
     let failure: string | null = null;
     for (const { target, skipFile } of targets) {
@@ -201,7 +205,12 @@ export function createHeartbeat(o: HeartbeatOptions): Heartbeat {
     async start() {
       if (started) return;
       started = true;
-      await beatNow();
+      // Waits for the first beat's local file only; its uploads go on in the background: a slow
+      // or unreachable $JOBOUTPUTS must not hold back the stages (a PUT may take its whole timeout).
+      await new Promise<void>((resolve) => {
+        firstWritten = resolve;
+        void beatNow().finally(resolve);
+      });
     },
     beatNow,
     async stop() {
