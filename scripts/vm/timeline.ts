@@ -26,8 +26,27 @@ export interface Timeline {
   userDataToPayload: number | null;
   /** From the user_data start to the agent's exec (download included). */
   userDataToAgent: number | null;
+  /** From the bootstrap's prefetch start (cloud-init's init stage, bootcmd) to the payload, when it ran. */
+  prefetchToPayload: number | null;
+  /** The prefetch's own time (download, decompression and sha256), when it ran and finished. */
+  prefetchSeconds: number | null;
+  /** From the agent's exec to the payload's first instruction: the agent's share. */
+  agentToPayload: number | null;
+  /** Seconds since qemu started when the payload's first instruction ran. */
+  qemuToPayload: number | null;
   notes: string[];
 }
+
+/** The agent's start-up marks (src/status/startup-marks.ts), as the timeline names them. */
+const STARTUP_STEPS: Record<string, string> = {
+  main: "runtime up, main() entered",
+  loaded: "run command loaded",
+  gather: "reading inputs",
+  metadata: "metadata and user_data read",
+  mjf: "Machine/Job Features read",
+  plan: "plan built",
+  services: "heartbeat and watches started",
+};
 
 const read = (path: string): string | null => (existsSync(path) ? readFileSync(path, "utf8") : null);
 
@@ -132,16 +151,24 @@ export function buildTimeline(dir: string): Timeline {
   }
   for (const [name, w] of marks) push(fromWall(w), `mark: ${name}`, "vacuum-mark");
 
-  // The agent's stage records.
+  // The agent's stage records, and its start-up steps (ms since its exec, src/status/startup-marks.ts).
+  let startupShown = false;
   for (const name of ["guest/var/log/vacuum-agent/agent.jsonl", "joboutputs/vacuum-agent.jsonl"]) {
     const text = read(join(dir, name));
     if (text === null) continue;
     for (const line of text.split("\n")) {
-      let r: { event?: unknown; stage?: unknown; time?: unknown; state?: unknown };
+      let r: { event?: unknown; stage?: unknown; time?: unknown; state?: unknown; msg?: unknown; startupMs?: unknown };
       try {
         r = JSON.parse(line) as typeof r;
       } catch {
         continue;
+      }
+      if (!startupShown && r.msg === "services started" && r.startupMs && typeof r.startupMs === "object" && marks.has("agent-exec")) {
+        startupShown = true;
+        const exec = fromWall(marks.get("agent-exec")!);
+        for (const [step, ms] of Object.entries(r.startupMs as Record<string, number>)) {
+          if (typeof ms === "number" && exec !== null) push(exec + ms / 1000, `agent start-up: ${STARTUP_STEPS[step] ?? step}`, "agent.jsonl startupMs");
+        }
       }
       if ((r.event !== "stage-start" && r.event !== "stage-finish") || typeof r.stage !== "string" || typeof r.time !== "string") continue;
       const w = Date.parse(r.time) / 1000;
@@ -201,10 +228,16 @@ export function buildTimeline(dir: string): Timeline {
   events.sort((a, b) => a.t - b.t);
   const payloadStart = marks.has("payload-start") ? fromWall(marks.get("payload-start")!) : null;
   const agentExec = marks.has("agent-exec") ? fromWall(marks.get("agent-exec")!) : null;
+  const prefetchStart = marks.has("prefetch-start") ? fromWall(marks.get("prefetch-start")!) : null;
+  const prefetchDone = marks.has("prefetch-done") ? fromWall(marks.get("prefetch-done")!) : null;
   return {
     events,
     userDataToPayload: userDataStart !== null && payloadStart !== null ? payloadStart - userDataStart : null,
     userDataToAgent: userDataStart !== null && agentExec !== null ? agentExec - userDataStart : null,
+    prefetchToPayload: prefetchStart !== null && payloadStart !== null ? payloadStart - prefetchStart : null,
+    prefetchSeconds: prefetchStart !== null && prefetchDone !== null ? prefetchDone - prefetchStart : null,
+    agentToPayload: agentExec !== null && payloadStart !== null ? payloadStart - agentExec : null,
+    qemuToPayload: payloadStart,
     notes,
   };
 }
@@ -219,6 +252,10 @@ export function timelineMarkdown(t: Timeline): string {
   const lines = [...rows, ""];
   if (t.userDataToAgent !== null) lines.push(`user_data start → agent exec (download included): **${t.userDataToAgent.toFixed(2)} s**`);
   if (t.userDataToPayload !== null) lines.push(`user_data start → payload's first instruction: **${t.userDataToPayload.toFixed(2)} s** (issue 9 target: 3 s)`);
+  if (t.agentToPayload !== null) lines.push(`agent exec → payload's first instruction (the agent's share): **${t.agentToPayload.toFixed(2)} s**`);
+  if (t.prefetchSeconds !== null) lines.push(`prefetch in cloud-init's init stage (download + sha256): ${t.prefetchSeconds.toFixed(2)} s`);
+  if (t.prefetchToPayload !== null) lines.push(`prefetch start (bootcmd) → payload's first instruction: ${t.prefetchToPayload.toFixed(2)} s`);
+  if (t.qemuToPayload !== null) lines.push(`qemu start → payload's first instruction: ${t.qemuToPayload.toFixed(2)} s`);
   for (const n of t.notes) lines.push(`note: ${n}`);
   return lines.join("\n") + "\n";
 }
