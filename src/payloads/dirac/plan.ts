@@ -125,7 +125,7 @@ export function diracProblems(ctx: Context): Problem[] {
   }
   const c = ctx.config.credentials;
   if (!certFiles(ctx)) {
-    err("credentials.x509_proxy", "the pilot authenticates with --cert: expected ##user_data_option_x509_proxy##, or ##user_data_file_hostcert## and ##user_data_file_hostkey##");
+    err("credentials.x509_proxy", "the pilot authenticates with --cert: expected ##user_data_option_x509_proxy##, or ##user_data_option_hostcert## and ##user_data_option_hostkey## (which the site's user_data_file_hostcert and user_data_file_hostkey fill)");
   } else if (!c.x509_proxy) {
     warn("credentials.x509_proxy", "no X.509 proxy: the pilot gets the host key itself, which its payloads (same user) can read; prefer ##user_data_option_x509_proxy##");
   }

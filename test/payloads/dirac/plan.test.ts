@@ -182,6 +182,8 @@ describe("diracProblems: a bad template is refused (600) before anything runs", 
     ["root", { user: "root" }, {}, "payload.dirac.user", "unprivileged"],
     ["no space", {}, { config: { identity: { space: undefined } } }, "identity.space", "##user_data_space##"],
     ["no credentials", {}, { config: { credentials: { x509_proxy: undefined } } }, "credentials.x509_proxy", "##user_data_option_x509_proxy##"],
+    // The patterns dirac.template carries; ##user_data_file_hostcert## is the deprecated spelling.
+    ["no credentials: the host certificate's patterns", {}, { config: { credentials: { x509_proxy: undefined } } }, "credentials.x509_proxy", "or ##user_data_option_hostcert## and ##user_data_option_hostkey##"],
   ])("%s", (_n, dirac, o, path, message) => {
     const ctx = diracContext(dirac, o);
     const errors = diracProblems(ctx).filter((p) => p.severity === "error");
