@@ -3,6 +3,10 @@
 # When no source gives the right bytes, write a shutdown_message, upload it and power off: a VM
 # never idles until the site kills it. The manager fills the values in double braces when it
 # publishes the template; Vac or Vcycle fill the user_data patterns when they start the VM.
+# `sh THIS prefetch` (the cloud-config part's bootcmd, in cloud-init's init stage) only fetches:
+# the download then overlaps cloud-init's later stages, and the run (cloud-init's final stage)
+# finds the agent installed. A failed or missing prefetch changes nothing: the run fetches itself.
+MODE=${1:-run}
 AGENT_SHA256='{{vacuum.agent_sha256}}'
 # Tried in this order: the CVMFS path, the site's mirrors, the manager's URL. Each is the plain
 # binary; SOURCE.zst (when zstd is here) and SOURCE.gz are tried before it and decompressed while
@@ -17,6 +21,8 @@ MANAGER_JOBOUTPUTS='{{vacuum.joboutputs_url}}'
 BIN=/usr/local/sbin/vacuum-agent
 LOG=/var/log/vacuum-agent-bootstrap.log
 USER_DATA=/var/lib/cloud/instance/user-data.txt
+# The prefetch's lock and its verdict (the sha256 it installed), on tmpfs: one boot only.
+PREFETCH=/run/vacuum-agent-prefetch
 SPOOL=/var/spool/joboutputs
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -26,8 +32,14 @@ set -f
 log() { printf '%s vacuum-bootstrap: %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$LOG"; }
 # Timeline marks read by scripts/vm/timeline.ts (seconds since the epoch, guest clock).
 mark() { echo "vacuum-mark $1 $(date +%s.%N)" >> "$LOG"; }
-mark bootstrap-start
-log "VM $VM_ID: fetching the agent"
+
+# fetch_all: one round over every source; 0 when $BIN.new holds the pinned binary.
+fetch_all() {
+  for s in $AGENT_CVMFS $AGENT_URLS; do
+    fetch "$s" && return 0
+  done
+  return 1
+}
 
 # fetch SOURCE: 0 when $BIN.new holds the pinned binary from SOURCE (a path or an http(s) URL).
 fetch() {
@@ -96,22 +108,52 @@ give_up() {
   exit 1
 }
 
-case $AGENT_SHA256 in
-  *[!0-9a-f]* | '') give_up "the template was not published by the manager: no agent sha256" ;;
-esac
-[ "${#AGENT_SHA256}" -eq 64 ] || give_up "the agent sha256 is not 64 hex digits"
+valid_sha=1
+case $AGENT_SHA256 in *[!0-9a-f]* | '') valid_sha=0 ;; esac
+[ "${#AGENT_SHA256}" -eq 64 ] || valid_sha=0
+
+if [ "$MODE" = prefetch ]; then
+  # One round, no give-up: the run decides. Without flock no prefetch (the run must not race it).
+  [ "$valid_sha" = 1 ] && command -v flock > /dev/null 2>&1 || exit 0
+  exec 8> "$PREFETCH.lock"
+  flock -n 8 || exit 0
+  mark prefetch-start
+  log "VM $VM_ID: prefetching the agent while cloud-init goes on"
+  mkdir -p "${BIN%/*}"
+  if fetch_all && chmod 0755 "$BIN.new" && mv -f "$BIN.new" "$BIN"; then
+    echo "$AGENT_SHA256" > "$PREFETCH.ok"
+    mark prefetch-done
+  else
+    rm -f "$BIN.new"
+    log "prefetch: no source gave the agent; the run will try again"
+  fi
+  exit 0
+fi
+
+mark bootstrap-start
+[ "$valid_sha" = 1 ] || give_up "the template was not published by the manager: no 64-hex agent sha256"
 mkdir -p "${BIN%/*}"
+# A prefetch still running: wait for it (its curl has a 300 s limit) rather than fetch twice.
+if [ -e "$PREFETCH.lock" ] && command -v flock > /dev/null 2>&1; then
+  exec 8> "$PREFETCH.lock"
+  flock -w 330 8 || log "the prefetch still holds its lock after 330 s: fetching anyway"
+fi
 round=1
-while :; do
-  for s in $AGENT_CVMFS $AGENT_URLS; do
-    fetch "$s" && break 2
-  done
+if [ -x "$BIN" ] && [ "$(cat "$PREFETCH.ok" 2> /dev/null)" = "$AGENT_SHA256" ]; then
+  log "agent prefetched during cloud-init's init stage (sha256 verified then)"
+else
+  log "VM $VM_ID: fetching the agent"
+fi
+while ! { [ -x "$BIN" ] && [ "$(cat "$PREFETCH.ok" 2> /dev/null)" = "$AGENT_SHA256" ]; }; do
+  if fetch_all; then
+    chmod 0755 "$BIN.new" && mv -f "$BIN.new" "$BIN" || give_up "could not install the agent in $BIN"
+    break
+  fi
   [ "$round" -ge 4 ] && give_up "could not fetch the agent (sha256 ${AGENT_SHA256%"${AGENT_SHA256#????????????}"}...) from any source in 4 rounds"
   log "round $round: no source gave the agent; trying again in $((round * 10)) s"
   sleep $((round * 10))
   round=$((round + 1))
 done
-chmod 0755 "$BIN.new" && mv -f "$BIN.new" "$BIN" || give_up "could not install the agent in $BIN"
 mark agent-fetched
 # cloud-init's copy of the user_data: the same bytes, without asking the metadata service again.
 # The token is not handed on: the agent reads the user_data itself (an environment would reach the payload).
