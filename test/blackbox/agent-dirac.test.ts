@@ -36,6 +36,7 @@ const OUTSIDE = "/outside/evil.py";
 
 const CASES = {
   job: { options: { scenario: "job" } },
+  hostcert: { options: { scenario: "job", credentials: "hostcert" } },
   "no-match": { options: { scenario: "no-match" } },
   "version-mismatch": { options: { scenario: "version-mismatch" } },
   "payload-failure": { options: { scenario: "payload-failure" } },
@@ -177,6 +178,28 @@ describe.skipIf(!hasAgentBinary())("dist/agent with a DIRAC pilot", () => {
       expect.soft(text.includes(keyLines[0]!) || text.includes("PRIVATE KEY-----"), p).toBe(false);
     }
     expect(x.r.stdout + x.r.stderr).not.toContain("PRIVATE KEY");
+  });
+
+  it("a host certificate and key, no proxy: the pilot gets the proxy the agent minted, never the host key", () => {
+    const x = get("hostcert");
+    expect(x.message).toBe("200 Job 123456789 received and done");
+    expect(x.r.stderr).not.toContain("no X.509 proxy");
+    const minted = readFileSync(join(x.site.root, "var/lib/vacuum-agent/credentials/x509proxy.pem"), "utf8");
+    // The minted proxy: its own certificate and key, then the host certificate it was issued by.
+    expect(minted.match(/-----BEGIN CERTIFICATE-----/g)).toHaveLength(2);
+    expect(minted).toContain(f.clientCertPem.replace(/\r\n/g, "\n").trim());
+    const hostKeyLine = f.clientKeyPem.split(/\r?\n/)[1]!;
+    expect(hostKeyLine.length).toBeGreaterThan(40);
+    const certDir = join(x.site.root, "scratch/dirac/etc/grid-security");
+    for (const name of ["hostcert.pem", "hostkey.pem"]) {
+      expect(readFileSync(join(certDir, name), "utf8"), name).toBe(minted);
+      expect(statSync(join(certDir, name)).mode & 0o777, name).toBe(0o600);
+    }
+    // Only root's own copy holds the host key.
+    for (const p of filesUnder(x.site.root).filter((p) => p !== "etc/grid-security/hostkey.pem")) {
+      expect.soft(readFileSync(join(x.site.root, p), "latin1").includes(hostKeyLine), p).toBe(false);
+    }
+    expect(x.record!.argv).toEqual(expect.arrayContaining(["--cert", `--certLocation=${certDir}`]));
   });
 
   it("the agent's JSON log times the fetch-pilot action and lists each verified file", () => {

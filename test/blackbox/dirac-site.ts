@@ -44,6 +44,8 @@ export interface DiracSiteOptions {
   allocatedCpu?: number;
   /** MJF machinefeatures/shutdowntime (Unix seconds). */
   shutdowntime?: number;
+  /** What the pilot authenticates with: the X.509 proxy (default), or the test client certificate and key as host certificate and key. */
+  credentials?: "proxy" | "hostcert";
 }
 
 export interface DiracSite extends DiracRoot {
@@ -102,16 +104,17 @@ function shellUserData(lines: string[]): string {
 }
 
 /** The dirac user_data for this root: space, VM uuid, CA path, the proxy, pilot URL, VO, options. */
-export function writeDiracUserData(r: DiracRoot, o: { pilotUrl: string; proxyPem: string; diracOpts?: string; doc?: string[] }): void {
+export function writeDiracUserData(r: DiracRoot, o: { pilotUrl: string; proxyPem: string; hostcert?: { cert: string; key: string }; diracOpts?: string; doc?: string[] }): void {
+  const credentials = o.hostcert
+    ? ["user_data_option_hostcert <<END_OF_HOSTCERT", o.hostcert.cert.trim(), "END_OF_HOSTCERT", "user_data_option_hostkey <<END_OF_HOSTKEY", o.hostcert.key.trim(), "END_OF_HOSTKEY"]
+    : ["user_data_option_x509_proxy <<END_OF_X509_PROXY", o.proxyPem.trim(), "END_OF_X509_PROXY"];
   const doc = [
     "version = 1",
     `user_data_space = ${SPACE}`,
     "user_data_machinetype = dirac-test",
     `user_data_uuid = ${VM_UUID}`,
     `credentials.ca_dir = ${CA_DIR}`,
-    "user_data_option_x509_proxy <<END_OF_X509_PROXY",
-    o.proxyPem.trim(),
-    "END_OF_X509_PROXY",
+    ...credentials,
     "payload.type = dirac",
     `user_data_option_dirac_pilot_url = ${o.pilotUrl}`,
     `user_data_option_vo = ${VO}`,
@@ -143,7 +146,13 @@ export async function makeDiracSite(tls: TlsFixtures, proxyPem: string, o: Dirac
       rmSync(r.inputs, { recursive: true, force: true });
     },
   };
-  writeDiracUserData(r, { pilotUrl: server.url, proxyPem, ...(o.diracOpts ? { diracOpts: o.diracOpts(site) } : {}), ...(o.doc ? { doc: o.doc } : {}) });
+  writeDiracUserData(r, {
+    pilotUrl: server.url,
+    proxyPem,
+    ...(o.credentials === "hostcert" ? { hostcert: { cert: tls.clientCertPem, key: tls.clientKeyPem } } : {}),
+    ...(o.diracOpts ? { diracOpts: o.diracOpts(site) } : {}),
+    ...(o.doc ? { doc: o.doc } : {}),
+  });
   return site;
 }
 

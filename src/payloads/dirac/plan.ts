@@ -17,6 +17,7 @@ import { CREDENTIAL_PATHS } from "../../credentials/paths.ts";
 import { payloadCaDirectory } from "../../credentials/ca-directory.ts";
 import { handoffEnv } from "../../isolation/handoff.ts";
 import type { Action, FetchPilotAction, Owner, RunPayloadAction } from "../../plan/actions.ts";
+import { planMintProxy } from "../../stages/credentials.ts";
 import { isolationHandoff } from "../../stages/isolation.ts";
 import { mjfExports } from "../../stages/mjf-environment.ts";
 import { AGENT_PATHS } from "../../status/paths.ts";
@@ -32,6 +33,7 @@ export const DIRAC_DRAIN_FILE = "/var/lib/dirac_drain";
 export const FETCH_CONCURRENCY = 16;
 export const FETCH_RETRIES = 4;
 export const FETCH_TIMEOUT_MS = 60_000;
+const CERT_COPY_TIMEOUT_MS = 30_000;
 
 export interface DiracPaths {
   home: string;
@@ -89,18 +91,39 @@ export function drainLeadSeconds(ctx: Context, s: DiracSettings = diracSettings(
   return Math.max(0, Math.min(s.drain_seconds, Math.floor((stopAt - ctx.startedAt) / 2)));
 }
 
-type CertFiles = { cert: string; key: string; from: string } | null;
+type CertFiles = { kind: "pem"; cert: string; key: string; from: string } | { kind: "minted"; from: string } | null;
 
 /**
- * The credentials the pilot presents with --cert. The X.509 proxy first: it is short-lived, and
- * the pilot user's payloads can read what the pilot can. Else the host certificate and key.
+ * The credentials the pilot presents with --cert. A proxy first: it is short-lived, and the pilot
+ * user's payloads can read what the pilot can. The user_data's proxy; else the one the credentials
+ * stage mints from the host certificate (credentials.mint_proxy, on by default), so the host key
+ * stays root's; else, with minting off, the host certificate and key themselves.
  */
 function certFiles(ctx: Context): CertFiles {
   const c = ctx.config.credentials;
   const nl = (s: string) => (s.endsWith("\n") ? s : `${s}\n`);
-  if (c.x509_proxy) return { cert: nl(c.x509_proxy), key: nl(c.x509_proxy), from: "the X.509 proxy from the user_data (certificate and key in one file)" };
-  if (c.hostcert && c.hostkey) return { cert: nl(c.hostcert), key: nl(c.hostkey), from: "the host certificate and key from the user_data" };
+  if (c.x509_proxy) return { kind: "pem", cert: nl(c.x509_proxy), key: nl(c.x509_proxy), from: "the X.509 proxy from the user_data (certificate and key in one file)" };
+  if (planMintProxy(ctx)) return { kind: "minted", from: `the X.509 proxy the agent mints from the host certificate (${CREDENTIAL_PATHS.x509proxy}; certificate and key in one file)` };
+  if (c.hostcert && c.hostkey) return { kind: "pem", cert: nl(c.hostcert), key: nl(c.hostkey), from: "the host certificate and key from the user_data" };
   return null;
+}
+
+/**
+ * --certLocation's hostcert.pem and hostkey.pem. With a minted proxy their contents exist only
+ * once the credentials stage ran: each file is written empty (owned by the pilot user, 0600), then
+ * root copies the proxy into it; cp into an existing file keeps that file's owner and mode.
+ */
+function certActions(certs: NonNullable<CertFiles>, certDir: string, me: Owner): Action[] {
+  const names = { cert: "hostcert.pem", key: "hostkey.pem" } as const;
+  return (["cert", "key"] as const).flatMap((k): Action[] => {
+    const path = `${certDir}/${names[k]}`;
+    if (certs.kind === "pem") return [{ kind: "write-file", path, contents: certs[k], mode: 0o600, owner: me, secret: true, why: `--cert: ${certs.from}` }];
+    return [
+      { kind: "write-file", path, contents: "", mode: 0o600, owner: me, secret: true, why: `--cert: owned by the pilot user before ${certs.from.split(" (")[0]} is copied in` },
+      // The working directory, not an argument, names the target: under --root only it is rooted.
+      { kind: "run-command", argv: ["cp", CREDENTIAL_PATHS.x509proxy, names[k]], cwd: certDir, timeoutMs: CERT_COPY_TIMEOUT_MS, machineWide: false, why: `--cert: ${certs.from}` },
+    ];
+  });
 }
 
 const sourceOf = (ctx: Context, path: string): Source => ctx.provenance[path]?.source ?? "user_data";
@@ -126,8 +149,8 @@ export function diracProblems(ctx: Context): Problem[] {
   const c = ctx.config.credentials;
   if (!certFiles(ctx)) {
     err("credentials.x509_proxy", "the pilot authenticates with --cert: expected ##user_data_option_x509_proxy##, or ##user_data_option_hostcert## and ##user_data_option_hostkey## (which the site's user_data_file_hostcert and user_data_file_hostkey fill)");
-  } else if (!c.x509_proxy) {
-    warn("credentials.x509_proxy", "no X.509 proxy: the pilot gets the host key itself, which its payloads (same user) can read; prefer ##user_data_option_x509_proxy##");
+  } else if (!c.x509_proxy && !planMintProxy(ctx)) {
+    warn("credentials.x509_proxy", "no X.509 proxy and credentials.mint_proxy is off: the pilot gets the host key itself, which its payloads (same user) can read; prefer ##user_data_option_x509_proxy## or minting");
   }
   const repos = ctx.config.cvmfs.repositories ?? [];
   if (!repos.includes("grid.cern.ch") && !repos.includes("dirac.egi.eu")) {
@@ -162,8 +185,7 @@ export function planDirac(ctx: Context): Action[] {
     { kind: "mkdir", path: p.home, mode: 0o700, owner: me, why: "the pilot's home and work area on scratch" },
     { kind: "mkdir", path: `${p.home}/etc`, mode: 0o700, owner: me, why: "the pilot's credentials directory" },
     { kind: "mkdir", path: p.certDir, mode: 0o700, owner: me, why: "--certLocation" },
-    { kind: "write-file", path: `${p.certDir}/hostcert.pem`, contents: certs.cert, mode: 0o600, owner: me, secret: true, why: `--cert: ${certs.from}` },
-    { kind: "write-file", path: `${p.certDir}/hostkey.pem`, contents: certs.key, mode: 0o600, owner: me, secret: true, why: `--cert: ${certs.from}` },
+    ...certActions(certs, p.certDir, me),
     {
       kind: "fetch-pilot",
       urls,

@@ -45,6 +45,35 @@ describe("planDirac: the actions", () => {
     expect(actions[7]).toEqual(expect.objectContaining({ kind: "check-pilot-json", path: "/scratch/dirac/pilot/pilot.json", ce: "vac01.example.org", queue: "default", vo: "lhcb" }));
   });
 
+  it.each([
+    // mint_proxy, what hostcert.pem and hostkey.pem get
+    [true, "the proxy the credentials stage minted, copied into files the pilot user owns"],
+    [false, "the host certificate and key themselves"],
+  ])("host certificate and key, mint_proxy %s: %s", (mint) => {
+    const HOSTKEY = "-----BEGIN PRIVATE KEY-----\nMIIhostkey\n-----END PRIVATE KEY-----";
+    const ctx = diracContext({}, { config: { credentials: { x509_proxy: undefined, hostcert: "-----BEGIN CERTIFICATE-----\nMIIhost\n-----END CERTIFICATE-----", hostkey: HOSTKEY, mint_proxy: mint } } });
+    const actions = planDirac(ctx);
+    const certDir = "/scratch/dirac/etc/grid-security";
+    const owner = { user: "vacpilot", group: "vacpilot" };
+    const creds = actions.filter((a) => (a.kind === "write-file" || a.kind === "run-command") && (("path" in a && a.path.startsWith(certDir)) || ("cwd" in a && a.cwd === certDir)));
+    if (mint) {
+      expect(creds).toEqual([
+        expect.objectContaining({ kind: "write-file", path: `${certDir}/hostcert.pem`, contents: "", mode: 0o600, owner, secret: true }),
+        expect.objectContaining({ kind: "run-command", argv: ["cp", "/var/lib/vacuum-agent/credentials/x509proxy.pem", "hostcert.pem"], cwd: certDir, machineWide: false }),
+        expect.objectContaining({ kind: "write-file", path: `${certDir}/hostkey.pem`, contents: "", mode: 0o600, owner, secret: true }),
+        expect.objectContaining({ kind: "run-command", argv: ["cp", "/var/lib/vacuum-agent/credentials/x509proxy.pem", "hostkey.pem"], cwd: certDir, machineWide: false }),
+      ]);
+      expect(JSON.stringify(actions)).not.toContain("MIIhostkey");
+      expect(diracProblems(ctx).filter((p) => p.path === "credentials.x509_proxy")).toEqual([]);
+    } else {
+      expect(creds).toEqual([
+        expect.objectContaining({ kind: "write-file", path: `${certDir}/hostcert.pem`, contents: expect.stringContaining("MIIhost"), owner, secret: true }),
+        expect.objectContaining({ kind: "write-file", path: `${certDir}/hostkey.pem`, contents: `${HOSTKEY}\n`, owner, secret: true }),
+      ]);
+    }
+    expect(runOf(actions).argv).toEqual(expect.arrayContaining(["--cert", `--certLocation=${certDir}`]));
+  });
+
   it("the run-payload: argv, user, cwd, outputs, outcome rule", () => {
     const run = runOf(planDirac(diracContext({ site: "VAC.Example.uk", setup: "LHCb-Production", extra_options: "-d -r v11r0" })));
     expect(run.argv).toEqual([
@@ -137,8 +166,8 @@ describe("planDirac: the actions", () => {
     expect(fetch).toMatchObject({ manifestSha512: sha, requireManifest: false, tls: { certPath: "/var/lib/vacuum-agent/credentials/x509proxy.pem", keyPath: "/var/lib/vacuum-agent/credentials/x509proxy.pem" } });
   });
 
-  it("the host certificate and key when there is no proxy", () => {
-    const ctx = diracContext({}, { config: { credentials: { x509_proxy: undefined, hostcert: "CERT", hostkey: "KEY" } } });
+  it("the host certificate and key when there is no proxy and none is minted", () => {
+    const ctx = diracContext({}, { config: { credentials: { x509_proxy: undefined, hostcert: "CERT", hostkey: "KEY", mint_proxy: false } } });
     const files = planDirac(ctx).filter((a) => a.kind === "write-file");
     expect(files.map((f) => (f as { contents: string }).contents)).toEqual(["CERT\n", "KEY\n"]);
   });
@@ -192,7 +221,7 @@ describe("diracProblems: a bad template is refused (600) before anything runs", 
   });
 
   it.each([
-    ["host key instead of a proxy", {}, { config: { credentials: { x509_proxy: undefined, hostcert: "C", hostkey: "K" } } }, "credentials.x509_proxy"],
+    ["host key instead of a proxy (minting off)", {}, { config: { credentials: { x509_proxy: undefined, hostcert: "C", hostkey: "K", mint_proxy: false } } }, "credentials.x509_proxy"],
     ["no CVMFS repository with the VOMS directories", {}, { config: { cvmfs: { repositories: ["lhcb.cern.ch"] } } }, "cvmfs.repositories"],
     ["an ignored extra option", { extra_options: "-h" }, {}, "payload.dirac.extra_options"],
   ])("warning: %s", (_n, dirac, o, path) => {
