@@ -59,7 +59,8 @@ SIGINT stop it (exit 0). An invalid definition at start is refused (exit 1).
   --cert FILE --key FILE  the server certificate (chain) and its key, PEM
   --http                plain HTTP, for a TLS-terminating proxy in front
 It also publishes the definition's agents (/agents/NAME with X-Checksum-Sha256, and
-/agents/NAME.sha256) and pilot directories (/pilots/NAME/, with a generated checksums.sha512).
+/agents/NAME.sha256; with --state also /agents/NAME.zst and .gz, made in the background into
+DIR/agent-cache) and pilot directories (/pilots/NAME/, with a generated checksums.sha512).
 
 With --state DIR it is also the VMs' side, under /vms/<pipe>-<suffix>/<vm-id>/:
   PUT joboutputs/<name>     a job output (written atomically and fsynced before the 201) or the

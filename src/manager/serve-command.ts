@@ -9,7 +9,9 @@ import { ensureDir } from "../exec/atomic-write.ts";
 import { readCaDir } from "../net/ca-dir.ts";
 import { MANAGER_EXIT } from "./help.ts";
 import type { ManagerOptions } from "./options.ts";
+import { join } from "node:path";
 import { createApp } from "./serve/app.ts";
+import { createAgentCompressor } from "./agent-compressed.ts";
 import { watchDefinition } from "./serve/definition-watch.ts";
 import { createPublisher } from "./serve/publisher.ts";
 import { parseListen, startServer, type ServerTls } from "./serve/server.ts";
@@ -92,7 +94,18 @@ export async function serveCommand(o: ManagerOptions): Promise<number> {
   // Request lines are written once per event-loop turn, not once per request (2-3 µs each of the
   // 12-14 µs a 304 costs: scripts/bench-manager.sh).
   const logLines = (lines: readonly string[]) => void process.stderr.write(lines.map((l) => `manager: ${l}\n`).join(""));
-  const app = createApp({ content: publisher.current, log, logLines, routes: [status], observe: (path, code) => requests.add(requestKind(path), code), ...(vm ? { vm } : {}) });
+  // agents/NAME.zst and .gz, made in the background into the state directory (kept across restarts).
+  const compressor = o.state ? createAgentCompressor({ cacheDir: join(o.state, "agent-cache"), log }) : undefined;
+  compressor?.warm(publisher.current().agents.values());
+  const app = createApp({
+    content: publisher.current,
+    log,
+    logLines,
+    routes: [status],
+    observe: (path, code) => requests.add(requestKind(path), code),
+    ...(vm ? { vm } : {}),
+    ...(compressor ? { compressor } : {}),
+  });
   let server;
   try {
     server = await startServer({ listen, tls, handler: (req, info) => app.fetch(req, info), ...(vm ? { maxBodyBytes: vm.bodyLimit } : {}) });

@@ -4,14 +4,14 @@
 // comes back, so an error page would become a VM's user_data and a JSON error would poison the site's
 // pipe cache (vacuum-platform.md 6.3, 6.5).
 
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { Readable } from "node:stream";
 import { identityOf, loadAgentBinary, type AgentBinary } from "../agent-binary.ts";
 import { usesPerVm } from "../vm/placeholders.ts";
 import { templateCopy } from "../vm/template-copy.ts";
 import type { VmService } from "../vm/vm-service.ts";
 import type { Content, Entry } from "./content.ts";
+import { fileResponse } from "./file-body.ts";
+import { CONTENT_TYPES, type AgentCompressor } from "../agent-compressed.ts";
 import { batchedLog } from "./request-log.ts";
 import type { RequestInfo } from "./server.ts";
 
@@ -35,6 +35,8 @@ export interface AppOptions {
   routes?: Route[];
   /** Told of every answer (metrics). */
   observe?: (path: string, status: number) => void;
+  /** Makes and finds `agents/NAME.zst` and `.gz`; without it those answer 404. */
+  compressor?: AgentCompressor;
 }
 
 const ALLOW = "GET, HEAD";
@@ -66,7 +68,7 @@ export function createApp(options: AppOptions): App {
           path = url.pathname;
           info = { remoteAddress: "127.0.0.1", rawTarget: url.pathname + url.search, peerChain: [], peerAuthorized: false };
         }
-        res = (await options.vm?.handle(req, info)) ?? (routes.length ? await route(req, path) : null) ?? (await answer(req, path, options.content(), options.vm, log));
+        res = (await options.vm?.handle(req, info)) ?? (routes.length ? await route(req, path) : null) ?? (await answer(req, path, options.content(), options.vm, log, options.compressor));
       } catch {
         // Whatever broke, the client gets no body it could mistake for content.
         res = empty(500);
@@ -92,7 +94,14 @@ function pathOf(rawTarget: string, url: string): string {
   return PLAIN_PATH.test(path) ? path : new URL(url).pathname;
 }
 
-function answer(req: Request, path: string, content: Content, vm: VmService | undefined, log: (line: string) => void): Response | Promise<Response> {
+function answer(
+  req: Request,
+  path: string,
+  content: Content,
+  vm: VmService | undefined,
+  log: (line: string) => void,
+  compressor: AgentCompressor | undefined,
+): Response | Promise<Response> {
   let entry = content.entries.get(path);
   if (!entry && !path.endsWith("/") && content.entries.has(`${path}/`)) {
     // A directory without its slash, as nginx answers it: relative links in the index need it.
@@ -117,7 +126,7 @@ function answer(req: Request, path: string, content: Content, vm: VmService | un
     case "file":
       return file(req, entry);
     case "agent":
-      return agent(req, content, entry.agent!);
+      return entry.encoding ? compressedAgent(req, content, entry, compressor) : agent(req, content, entry.agent!);
   }
 }
 
@@ -131,23 +140,54 @@ function file(req: Request, entry: Entry): Response {
 /** Rehashes shared by concurrent requests, per agent name. */
 const rehashing = new Map<string, Promise<AgentBinary | { problem: string }>>();
 
+/** The binary's current entry: rehashed when the file changed since it was hashed. */
+async function currentAgent(content: Content, name: string): Promise<AgentBinary | null | "changing"> {
+  const a = content.agents.get(name);
+  if (!a) return null;
+  const now = await stat(a.path).catch(() => null);
+  if (!now) return null;
+  if (identityOf(now) === a.identity) return a;
+  let pending = rehashing.get(a.path);
+  if (!pending) {
+    pending = loadAgentBinary(name, a.path).finally(() => rehashing.delete(a.path));
+    rehashing.set(a.path, pending);
+  }
+  const fresh = await pending;
+  if ("problem" in fresh) return "changing";
+  content.agents.set(name, fresh);
+  return fresh;
+}
+
+/**
+ * `agents/NAME.zst` or `.gz`: the compressed copy of the binary's current version once it is made
+ * (404 until then: the bootstrap then takes the next form). X-Checksum-Sha256 stays the sha256 of
+ * the binary, which is what the bootstrap checks after decompressing.
+ */
+async function compressedAgent(req: Request, content: Content, entry: Entry, compressor: AgentCompressor | undefined): Promise<Response> {
+  if (!compressor) return empty(404);
+  const a = await currentAgent(content, entry.agent!);
+  if (a === null || a === "changing") return empty(404);
+  const copy = await compressor.ready(a, entry.encoding!);
+  if (copy === null) return empty(404);
+  const headers: Record<string, string> = {
+    etag: `"${a.sha256}.${entry.encoding}"`,
+    "last-modified": a.lastModified.toUTCString(),
+    "x-checksum-sha256": a.sha256,
+    "content-type": CONTENT_TYPES[entry.encoding!],
+  };
+  const inm = req.headers.get("if-none-match");
+  if (inm !== null && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === headers.etag || t.trim() === "*")) {
+    return new Response(null, { status: 304, headers });
+  }
+  if (req.method === "HEAD") return new Response(null, { status: 200, headers: { ...headers, "content-length": String(copy.size) } });
+  return fileResponse(copy.path, copy.size, headers);
+}
+
 /** The binary from disk, with its sha256 (recomputed when the file changed since it was hashed). */
 async function agent(req: Request, content: Content, name: string): Promise<Response> {
-  let a = content.agents.get(name);
-  if (!a) return empty(404);
-  const now = await stat(a.path).catch(() => null);
-  if (!now) return empty(404);
-  if (identityOf(now) !== a.identity) {
-    let pending = rehashing.get(a.path);
-    if (!pending) {
-      pending = loadAgentBinary(name, a.path).finally(() => rehashing.delete(a!.path));
-      rehashing.set(a.path, pending);
-    }
-    const fresh = await pending;
-    if ("problem" in fresh) return empty(503); // being rewritten: try again shortly
-    content.agents.set(name, fresh);
-    a = fresh;
-  }
+  const a = await currentAgent(content, name);
+  if (a === null) return empty(404);
+  if (a === "changing") return empty(503); // being rewritten: try again shortly
   const headers: Record<string, string> = {
     etag: `"${a.sha256}"`,
     "last-modified": a.lastModified.toUTCString(),
@@ -158,12 +198,10 @@ async function agent(req: Request, content: Content, name: string): Promise<Resp
   if (inm !== null && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === `"${a.sha256}"` || t.trim() === "*")) {
     return new Response(null, { status: 304, headers });
   }
-  headers["content-length"] = String(a.size);
-  if (req.method === "HEAD") return new Response(null, { status: 200, headers });
+  if (req.method === "HEAD") return new Response(null, { status: 200, headers: { ...headers, "content-length": String(a.size) } });
   // Streamed from disk: never the whole binary in memory. A file replaced meanwhile is still read
   // whole from the open descriptor (rename-over keeps the old inode).
-  const stream = Readable.toWeb(createReadStream(a.path, { start: 0, end: a.size - 1 })) as ReadableStream<Uint8Array>;
-  return new Response(stream, { status: 200, headers });
+  return fileResponse(a.path, a.size, headers);
 }
 
 function pipe(req: Request, entry: Entry): Response {

@@ -13,6 +13,7 @@
 //   a 408. A body that trickles is cut here at requestTimeoutMs with an empty 408.
 // This file is only ever loaded by the binary; tests reach it through dist/manager.
 
+import { fileBodyOf } from "./file-body.ts";
 import type { Handler, RequestInfo, RunningServer, ServerOptions } from "./server.ts";
 
 const DEFAULT_MAX_BODY = 1 << 20;
@@ -48,7 +49,14 @@ export function startBunServer(options: ServerOptions): Promise<RunningServer> {
     };
     try {
       const method = req.method;
-      if (method === "GET" || method === "HEAD") return await handler(req, info);
+      if (method === "GET" || method === "HEAD") {
+        const res = await handler(req, info);
+        const file = fileBodyOf(res);
+        if (!file) return res;
+        // sendfile with a Content-Length; the stream the app made is not read.
+        void res.body?.cancel().catch(() => {});
+        return new Response(Bun.file(file.path).slice(0, file.size), { status: res.status, headers: res.headers });
+      }
       const max = maxBody(method, rawTarget);
       const declared = req.headers.get("content-length");
       let request = req;

@@ -4,6 +4,7 @@
 // pages; the agent binaries (served from disk). Keyed by request path, so the app does one lookup.
 // The machinetypes are kept too, for the VM-facing endpoints.
 
+import { AGENT_ENCODINGS, CONTENT_TYPES, type AgentEncoding } from "../agent-compressed.ts";
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { sha256Line, type AgentBinary } from "../agent-binary.ts";
@@ -33,6 +34,8 @@ export interface Entry {
   placeholders?: boolean;
   /** Agents: the binary's name in `Content.agents`. */
   agent?: string;
+  /** Agents: a compressed copy (`agents/NAME.zst`, `.gz`) rather than the binary. */
+  encoding?: AgentEncoding;
 }
 
 export interface MachinetypeInfo {
@@ -94,6 +97,11 @@ export function buildContent(loaded: LoadedDefinition, now: Date, previous: Cont
   for (const a of loaded.agents) {
     files.push({ kind: "agent", path: `agents/${a.name}`, bytes: new Uint8Array(0), contentType: "application/octet-stream", lastModified: a.lastModified, extra: { agent: a.name } });
     files.push({ kind: "file", path: `agents/${a.name}.sha256`, bytes: Buffer.from(sha256Line(a), "utf8"), contentType: "text/plain; charset=utf-8" });
+    // The compressed copies (agent-compressed.ts), unless another agent has that very name.
+    for (const encoding of AGENT_ENCODINGS) {
+      if (loaded.agents.some((b) => b.name === `${a.name}.${encoding}`)) continue;
+      files.push({ kind: "agent", path: `agents/${a.name}.${encoding}`, bytes: new Uint8Array(0), contentType: CONTENT_TYPES[encoding], lastModified: a.lastModified, extra: { agent: a.name, encoding } });
+    }
   }
   const prefix = loaded.definition ? basePath(baseUrlOf(loaded.definition)) : "";
   const stamp = new Date(Math.floor(now.getTime() / 1000) * 1000);
