@@ -200,6 +200,7 @@ describe.skipIf(!hasAgentBinary())("dist/agent with a DIRAC pilot", () => {
       expect.soft(readFileSync(join(x.site.root, p), "latin1").includes(hostKeyLine), p).toBe(false);
     }
     expect(x.record!.argv).toEqual(expect.arrayContaining(["--cert", `--certLocation=${certDir}`]));
+    for (const name of ["hostcert.pem", "hostkey.pem"]) expect(x.pilotLog).toContain(`test pilot: --cert ${name}: readable, 2 certificate(s), a private key`);
   });
 
   it("the agent's JSON log times the fetch-pilot action and lists each verified file", () => {

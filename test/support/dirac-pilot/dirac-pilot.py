@@ -31,7 +31,9 @@ Test controls (environment):
 What a test can read in the pilot's stdout (the agent uploads it; a VM's files stay in the VM):
 the first line `vacuum-mark payload-start EPOCH` (scripts/vm/timeline.ts: the payload's first
 instruction on the boot timeline), then `test pilot: running as USER (uid N) in CWD`,
-`test pilot: argv [JSON]` and `test pilot: env {JSON}` (the variables of SHOWN_ENV that are set).
+`test pilot: argv [JSON]` and `test pilot: env {JSON}` (the variables of SHOWN_ENV that are set);
+with --cert, `test pilot: --cert hostcert.pem: readable, N certificate(s), a private key` (or why
+not) for hostcert.pem and hostkey.pem of --certLocation.
 """
 
 import getopt
@@ -99,6 +101,8 @@ BUILT_IN = [
 ]
 KNOWN_COMMANDS = set(BUILT_IN) | {"ConfigureArchitectureWithoutCLI", "ReplaceDIRACCode"}
 SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD", re.I)
+PEM_CERT = re.compile(r"^-{5}BEGIN CERTIFICATE-{5}$", re.M)
+PEM_KEY = re.compile(r"^-{5}BEGIN [A-Z ]*PRIVATE KEY-{5}$", re.M)
 # What the agent hands the pilot, echoed on stdout for tests that cannot read pilot-record.json.
 SHOWN_ENV = ("PILOT_UUID", "DIRAC_PILOT_VO", "HOME", "X509_CERT_DIR", "MACHINEFEATURES", "JOBFEATURES", "JOBOUTPUTS",
              "VACUUM_SPACE", "VACUUM_MACHINETYPE", "VACUUM_VM_UUID", "PATH")
@@ -127,6 +131,19 @@ def show_self():
         with open("stderr") as fp:
             sys.stderr.write(fp.read())
         sys.stderr.flush()
+
+
+def show_cert_files(location):
+    """What the real pilot hands DIRAC as /DIRAC/Security/CertFile and KeyFile with --cert."""
+    for name in ("hostcert.pem", "hostkey.pem"):
+        try:
+            with open(os.path.join(location, name)) as fp:
+                text = fp.read()
+        except (IOError, OSError) as e:
+            print("test pilot: --cert %s: %s" % (name, e.strerror))
+            continue
+        key = "a private key" if PEM_KEY.search(text) else "no private key"
+        print("test pilot: --cert %s: readable, %d certificate(s), %s" % (name, len(PEM_CERT.findall(text)), key))
 
 
 def record():
@@ -278,6 +295,9 @@ def main():
         elif o in ("-Z", "--commandOptions"):
             for i in v.split(","):
                 _k, _v = i.split("=", 1)[0].strip(), i.split("=", 1)[1].strip()
+
+    if p["cert"] and p["certLocation"]:
+        show_cert_files(p["certLocation"])
 
     for env_name, dir_name in (("X509_CERT_DIR", "certificates"), ("X509_VOMS_DIR", "vomsdir"), ("X509_VOMSES", "vomses")):
         for loc in p["cvmfs"]:
