@@ -16,11 +16,11 @@
 # the user_data the manager renders for the VM id (token and {{vacuum.*}} the manager's own);
 # OpenStack and Ec2 ones let cloud-init fetch it from the emulation.
 #
-# The manager serves the agent plain only (/agents/agent; .zst and .gz are 404). Every scenario but
-# command-ok and bootstrap-fails also lists a site mirror in `user_data_option_agent_urls`,
-# http://169.254.169.252/agent, where receiver.ts serves agent.zst (zstd -19, made once per agent
-# build and cached): the bootstrap tries it first (user_data/README.md). command-ok keeps the
-# manager's own path, so one run measures both.
+# The manager serves the agent plain and compressed (/agents/agent.zst, zstd 9, made when it starts).
+# Every scenario but command-ok and bootstrap-fails also lists a site mirror in
+# `user_data_option_agent_urls`, http://169.254.169.252/agent, where receiver.ts serves agent.zst
+# (zstd -19, made once per agent build and cached): the bootstrap tries it first
+# (user_data/README.md). command-ok keeps the manager's own path, so one run measures both.
 #
 # Scenarios:
 #   command-ok         NoCloud; the payload succeeds: it ran unprivileged, heartbeat, job outputs,
@@ -178,7 +178,7 @@ vm_setup() {
   payload_sha=$(sha256sum "$out/payload/payload.sh" | cut -d' ' -f1)
   ln "$OUT_BASE/agent" "$out/agent"
   if declare -F vm_prepare_hook > /dev/null; then vm_prepare_hook; fi
-  agent_source=$FACTORY/agents/agent
+  agent_source=$FACTORY/agents/agent.zst
   if [ "$mirror" = 1 ]; then
     ln "$agent_zst" "$out/www/agent.zst" 2> /dev/null || cp "$agent_zst" "$out/www/agent.zst"
     extra+=", \"agent_urls\": \"$MIRROR/agent\""
