@@ -45,7 +45,8 @@
 #                      on 2 cores: ../shared/reference/vm-e2e.md).
 #
 # Environment: E2E_OUT (default /tmp/vacuum-e2e), E2E_TIMEOUT (seconds per boot, default 240),
-# E2E_STRICT_SPEED=1 (fail when the 3 s target is missed), VACUUM_AGENT_CACHE (the image). Needs
+# E2E_STRICT_SPEED=1 (fail when the 3 s target is missed), E2E_PREFETCH=0 (NoCloud seeds without
+# the bootstrap's prefetch), VACUUM_AGENT_CACHE (the image). Needs
 # root (the image build); installs its host tools with apt when missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -193,6 +194,9 @@ vm_setup() {
   j=$out/state/vms/$mt/$vm_id/joboutputs
   # The copy a NoCloud seed carries; for OpenStack/Ec2 only read for its token (cloud-init fetches its own).
   curl -fsS -o "$out/user_data" "$vm_base/metadata/openstack/latest/user_data"
+  # E2E_PREFETCH=0: the NoCloud seed without the cloud-config's bootcmd, as before the prefetch
+  # (the peer in scripts/vm/bench-boot.sh).
+  [ "${E2E_PREFETCH:-1}" = 1 ] || sed -i -e '/^bootcmd:$/d' -e '/ prefetch < \/dev\/null /d' "$out/user_data"
   vm_token=$(sed -n "s/^VM_TOKEN='\(.*\)'\$/\1/p" "$out/user_data")
   [ -n "$vm_token" ] || { say "$name: no VM token in the manager's user_data"; return 1; }
   start_receiver --metadata forward --metadata-base "$vm_base/metadata"
