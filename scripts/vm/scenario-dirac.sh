@@ -14,9 +14,9 @@
 #                  with exactly the argv the agent derives and PILOT_UUID, DIRAC_PILOT_VO, HOME; its
 #                  stdout and stderr reached the manager; neither the VM token nor the private key
 #                  is in any output; user_data start -> the pilot's first instruction measured.
-#   dirac-nomatch  the same VM whose pilot finds no job: "300 Nothing to do: no job matched"; it
-#                  authenticates with the host certificate and key instead of a proxy (the agent
-#                  warns that the pilot's payloads can read the key).
+#   dirac-nomatch  the same VM whose pilot finds no job: "300 Nothing to do: no job matched"; the
+#                  site gives the host certificate and key instead of a proxy: the agent mints a
+#                  proxy from them and the pilot gets that, never the host key.
 #
 # The site's part, stood in for: an X.509 proxy (a test CA, a user certificate, an RFC 3820 proxy
 # of it) given as the option x509_proxy (Vac fills it with user_data_proxy = true), or that
@@ -35,15 +35,14 @@ DIRAC_JOB=123456789
 # The manager's metadata emulation gives its own host name as the space (availability zone).
 DIRAC_SPACE=169.254.169.253
 
-# dirac_stage DIR SCENARIO: the pilot directory (dirac-pilot.py, pilot.json listing the space as a
-# CE of $DIRAC_SITE whose commands end in LaunchAgent, the test pilot's scenario and a stderr
-# line), the proxy and the vendor-data, in DIR, before vm_setup: the manifest's pin goes in the
-# definition. Sets dirac_manifest_sha512.
+# dirac_stage DIR SCENARIO (vm_prepare_hook, DIR = $out): DIR/dirac-pilot, the pilot directory
+# (dirac-pilot.py, pilot.json listing the space as a CE of $DIRAC_SITE whose commands end in
+# LaunchAgent, the test pilot's scenario and a stderr line), DIR/dirac-ca (a CA, a user
+# certificate, a proxy of it) and DIR/vendor-data. Sets dirac_manifest_sha512.
 dirac_stage() {
-  local d=$1 ca=$1/ca
-  rm -rf "$d"
-  mkdir -p "$d/pilot" "$ca"
-  cp test/support/dirac-pilot/dirac-pilot.py "$d/pilot/dirac-pilot.py"
+  local d=$1 ca=$1/dirac-ca pilot=$1/dirac-pilot
+  mkdir -p "$pilot" "$ca"
+  cp test/support/dirac-pilot/dirac-pilot.py "$pilot/dirac-pilot.py"
   # DIRAC's own new-schema pilot.json (its CI's) when the shared fixtures are here, else a minimal one.
   "$BUN" -e '
     const [fixture, space, site, vo] = process.argv.slice(1);
@@ -55,11 +54,11 @@ dirac_stage() {
     };
     doc.CEs = { ...doc.CEs, [space]: { Site: site, GridCEType: "TEST-FULL" } };
     console.log(JSON.stringify(doc, null, 1));
-  ' "${DIRAC_PILOT_JSON:-$ROOT/../shared/fixtures/pilot-json/pilot-new-schema.json}" "$DIRAC_SPACE" "$DIRAC_SITE" "$DIRAC_VO" > "$d/pilot/pilot.json"
-  echo "$2" > "$d/pilot/scenario"
-  echo "vacuum-e2e: the pilot's stderr" > "$d/pilot/stderr"
+  ' "${DIRAC_PILOT_JSON:-$ROOT/../shared/fixtures/pilot-json/pilot-new-schema.json}" "$DIRAC_SPACE" "$DIRAC_SITE" "$DIRAC_VO" > "$pilot/pilot.json"
+  echo "$2" > "$pilot/scenario"
+  echo "vacuum-e2e: the pilot's stderr" > "$pilot/stderr"
   # checksums.sha512 as the manager generates it: sha512sum lines, sorted by name (C order).
-  dirac_manifest_sha512=$(cd "$d/pilot" && LC_ALL=C ls | LC_ALL=C sort | xargs sha512sum | sha512sum | cut -d' ' -f1)
+  dirac_manifest_sha512=$(cd "$pilot" && LC_ALL=C ls | LC_ALL=C sort | xargs sha512sum | sha512sum | cut -d' ' -f1)
 
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/DC=test/DC=vacuum-e2e/CN=E2E Test CA" \
     -keyout "$ca/ca.key" -out "$ca/ca.pem" 2> /dev/null
@@ -69,7 +68,7 @@ dirac_stage() {
     import { readFileSync } from "node:fs";
     import { makeProxyPem } from "./test/lifecycle/joboutputs/proxy-certificate.ts";
     process.stdout.write(makeProxyPem(readFileSync(process.argv[1], "utf8"), readFileSync(process.argv[2], "utf8")));
-  ' "$ca/user.pem" "$ca/user.key" > "$d/proxy.pem"
+  ' "$ca/user.pem" "$ca/user.key" > "$ca/proxy.pem"
 
   {
     printf '#cloud-config\n# The site'\''s CVMFS grid.cern.ch, stood in for: what dirac-pilot.py looks for there.\nwrite_files:\n'
@@ -84,8 +83,8 @@ dirac_stage() {
 
 # dirac_options DIR proxy|hostcert: the machinetype's options for dirac.template, as JSON members.
 dirac_options() {
-  local files=(x509_proxy "$1/proxy.pem")
-  [ "$2" = hostcert ] && files=(hostcert "$1/ca/user.pem" hostkey "$1/ca/user.key")
+  local files=(x509_proxy "$1/dirac-ca/proxy.pem")
+  [ "$2" = hostcert ] && files=(hostcert "$1/dirac-ca/user.pem" hostkey "$1/dirac-ca/user.key")
   # The first N pairs name files whose contents are the values (PEM, multi-line).
   "$BUN" -e '
     const [n, ...args] = process.argv.slice(1);
@@ -102,17 +101,19 @@ dirac_options() {
 
 # scenario_dirac NAME SUFFIX PILOT-SCENARIO proxy|hostcert SHUTDOWN-MESSAGE... (the remaining words)
 scenario_dirac() {
-  local stage=$OUT_BASE/.stage-$1 vm_name=$1 vm_suffix=$2 pilot_scenario=$3 creds=$4
+  local vm_name=$1 vm_suffix=$2 pilot_scenario=$3 creds=$4
   shift 4
   local message="$*" code=$1 key_file
-  dirac_stage "$stage" "$pilot_scenario"
   template=dirac.template
   pilot_dirs_extra=', "dirac": "dirac-pilot"'
-  # shellcheck disable=SC2317 # called by vm_setup
-  vm_prepare_hook() { cp -r "$stage/pilot" "$out/dirac-pilot"; cp "$stage/vendor-data" "$out/vendor-data"; }
+  # shellcheck disable=SC2317 # called by vm_setup, which then adds $options_extra to the definition
+  vm_prepare_hook() {
+    dirac_stage "$out" "$pilot_scenario"
+    options_extra=$(dirac_options "$out" "$creds")
+  }
   vm_setup "$vm_name" "$vm_suffix" '#!/bin/sh
 exit 0
-' "$(dirac_options "$stage" "$creds")"
+'
   vm_boot NoCloud --scratch 1G --vendor-data "$out/vendor-data"
   check_finished "^$message\$"
   local log=$j/dirac-pilot.log agent_log=$j/vacuum-agent.jsonl f
@@ -143,12 +144,22 @@ exit 0
   fi
   check "$name: the pilot's stderr reached the manager" grep -qx 'vacuum-e2e: the pilot'\''s stderr' "$j/dirac-pilot.err"
   if [ "$creds" = hostcert ]; then
-    key_file=$stage/ca/user.key
-    check "$name: the agent took the host certificate and warned that the pilot's payloads can read its key" grep -q 'no X.509 proxy: the pilot gets the host key itself' "$agent_log"
+    key_file=$out/dirac-ca/user.key
+    check "$name: the agent minted a proxy from the host certificate ($(grep -o '"detail":"proxy [^"]*' "$agent_log" 2> /dev/null | cut -c11-))" \
+      grep -q '"kind":"mint-proxy".*"detail":"proxy /DC=test/DC=vacuum-e2e/CN=e2e pilot/CN=[0-9]* valid until' "$agent_log"
+    for f in hostcert.pem hostkey.pem; do
+      check "$name: the pilot's $f is that proxy (cp into the pilot user's 0600 file), not the host key" \
+        grep -q "\"kind\":\"run-command\".*\"detail\":\"exit 0 [^\"]*\".*\"msg\":\"stage payload: run-command cp /var/lib/vacuum-agent/credentials/x509proxy.pem $f:" "$agent_log"
+    done
+    check "$name: no warning that the pilot's payloads can read the host key" sh -c "! grep -q 'pilot gets the host key' '$agent_log'"
   else
-    key_file=$stage/proxy.pem
+    key_file=$out/dirac-ca/proxy.pem
     check "$name: the agent gave the pilot the X.509 proxy (--cert)" grep -q 'hostcert.pem (mode 0600, owner vacpilot:vacpilot, [0-9]* bytes): --cert: the X.509 proxy' "$agent_log"
   fi
+  for f in hostcert.pem hostkey.pem; do
+    check "$name: the pilot (as vacpilot) read its --cert $f: a proxy, 2 certificates and a private key" \
+      grep -qxF "test pilot: --cert $f: readable, 2 certificate(s), a private key" "$log"
+  done
   # One line of the key's body: in no upload, guest log or spool file, nor on the console.
   check "$name: the $creds private key is in no job output, guest log or spool, nor on the console" \
     sh -c "! grep -rsqF -- '$(sed -n '/PRIVATE KEY-----$/{n;p;q}' "$key_file")' '$out/state/vms' '$out/guest/var/log' '$out/guest/var/spool' '$out/console.log'"
