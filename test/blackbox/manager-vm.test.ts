@@ -108,7 +108,7 @@ describe.skipIf(!existsSync(MANAGER) || !hasAgentBinary())("dist/manager with VM
     const m = await startManager([def, "--http", "--state", state]);
     const token = await tokenOf(m.url, "vm-k");
     const auth = { authorization: `Bearer ${token}` };
-    const bodies = Array.from({ length: 24 }, (_, i) => Buffer.alloc(2 * 1024 * 1024 + i, String.fromCharCode(97 + (i % 26))));
+    const bodies = Array.from({ length: 64 }, (_, i) => Buffer.alloc(2 * 1024 * 1024 + i, String.fromCharCode(97 + (i % 26))));
     const acked = new Set<number>();
     const uploads = bodies.map((b, i) =>
       send(`${m.url}/vms/${MT}/vm-k/joboutputs/out-${i}.bin`, { method: "PUT", body: b, headers: auth }).then(
