@@ -43,6 +43,8 @@ const STARTUP_STEPS: Record<string, string> = {
   loaded: "run command loaded",
   gather: "reading inputs",
   metadata: "metadata and user_data read",
+  "user-data": "user_data parsed",
+  config: "configuration merged and validated",
   mjf: "Machine/Job Features read",
   plan: "plan built",
   services: "heartbeat and watches started",

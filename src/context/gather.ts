@@ -103,6 +103,7 @@ export async function gather(opts: GatherOptions): Promise<Context> {
     problems.push(...userData.problems);
   }
 
+  startupMark("user-data");
   // 3. Layers, lowest precedence first.
   const layers: Layer[] = [];
   const secrets: string[] = [];
@@ -153,6 +154,7 @@ export async function gather(opts: GatherOptions): Promise<Context> {
     if (typeof v === "string" && v) secrets.push(v);
   }
 
+  startupMark("config");
   // 5. Machine/Job Features where the merged configuration says they are.
   let mjf: Context["mjf"] = null;
   // Without a metadata service (--metadata-url none) this is no VM: never reach Vac's link-local

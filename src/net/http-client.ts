@@ -4,6 +4,7 @@
 // Both paths enforce a connect timeout, a total timeout and a body cap, and fail with HttpError.
 
 import { HttpError } from "./http-error.ts";
+import type { HttpPool } from "./http-pool.ts";
 
 export { HttpError, type HttpErrorKind } from "./http-error.ts";
 
@@ -30,6 +31,8 @@ export interface HttpRequest {
   /** Largest body accepted; default 16 MiB. */
   maxBytes?: number;
   tls?: TlsOptions;
+  /** Plain http:// only: share these kept-alive connections (http-pool.ts) instead of a fresh one. */
+  pool?: HttpPool;
 }
 
 export interface HttpResponse {

@@ -1,5 +1,6 @@
 // http:// through node:http: no dependency to load, and a fresh connection per request (no
-// keep-alive), which suits a handful of link-local metadata calls at boot.
+// keep-alive), which suits a handful of link-local metadata calls at boot; a burst of requests
+// (Machine/Job Features) shares the kept-alive connections of an HttpPool instead.
 
 import { request } from "node:http";
 import { classifyError, HttpError } from "./http-error.ts";
@@ -11,7 +12,7 @@ export function plainRequest(req: HttpRequest, url: URL): Promise<HttpResponse> 
     let settled = false;
     const chunks: Buffer[] = [];
     let size = 0;
-    const client = request(url, { method: req.method ?? "GET", headers: requestHeaders(req), agent: false });
+    const client = request(url, { method: req.method ?? "GET", headers: requestHeaders(req), agent: req.pool?.agent ?? false });
     const finish = (err: HttpError | null, res?: HttpResponse) => {
       if (settled) return;
       settled = true;
