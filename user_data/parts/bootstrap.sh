@@ -29,7 +29,12 @@ export PATH
 umask 022
 set -f
 
-log() { printf '%s vacuum-bootstrap: %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$LOG"; }
+# Few processes on the way to the agent: each fork costs ~30 ms in a slow (emulated) VM.
+log() {
+  set -- "$(date -u +%H:%M:%S) vacuum-bootstrap: $*"
+  printf '%s\n' "$1"
+  printf '%s\n' "$1" >> "$LOG"
+}
 # Timeline marks read by scripts/vm/timeline.ts (seconds since the epoch, guest clock).
 mark() { echo "vacuum-mark $1 $(date +%s.%N)" >> "$LOG"; }
 
@@ -132,21 +137,28 @@ fi
 
 mark bootstrap-start
 [ "$valid_sha" = 1 ] || give_up "the template was not published by the manager: no 64-hex agent sha256"
-mkdir -p "${BIN%/*}"
+[ -d "${BIN%/*}" ] || mkdir -p "${BIN%/*}"
+# prefetched: 0 when the prefetch installed the pinned binary (its verdict read without a subshell).
+prefetched() {
+  got=''
+  [ -x "$BIN" ] && [ -r "$PREFETCH.ok" ] && read -r got < "$PREFETCH.ok"
+  [ "$got" = "$AGENT_SHA256" ]
+}
 # A prefetch still running: wait for it (its curl has a 300 s limit) rather than fetch twice.
 if [ -e "$PREFETCH.lock" ] && command -v flock > /dev/null 2>&1; then
   exec 8> "$PREFETCH.lock"
   flock -w 330 8 || log "the prefetch still holds its lock after 330 s: fetching anyway"
 fi
 round=1
-if [ -x "$BIN" ] && [ "$(cat "$PREFETCH.ok" 2> /dev/null)" = "$AGENT_SHA256" ]; then
+if prefetched; then
   log "agent prefetched during cloud-init's init stage (sha256 verified then)"
 else
   log "VM $VM_ID: fetching the agent"
 fi
-while ! { [ -x "$BIN" ] && [ "$(cat "$PREFETCH.ok" 2> /dev/null)" = "$AGENT_SHA256" ]; }; do
+while ! prefetched; do
   if fetch_all; then
     chmod 0755 "$BIN.new" && mv -f "$BIN.new" "$BIN" || give_up "could not install the agent in $BIN"
+    mark agent-fetched
     break
   fi
   [ "$round" -ge 4 ] && give_up "could not fetch the agent (sha256 ${AGENT_SHA256%"${AGENT_SHA256#????????????}"}...) from any source in 4 rounds"
@@ -154,7 +166,6 @@ while ! { [ -x "$BIN" ] && [ "$(cat "$PREFETCH.ok" 2> /dev/null)" = "$AGENT_SHA2
   sleep $((round * 10))
   round=$((round + 1))
 done
-mark agent-fetched
 # cloud-init's copy of the user_data: the same bytes, without asking the metadata service again.
 # The token is not handed on: the agent reads the user_data itself (an environment would reach the payload).
 set -- run
