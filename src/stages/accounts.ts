@@ -7,6 +7,7 @@
 import { posix } from "node:path";
 import type { Context } from "../context/context.ts";
 import type { Action } from "../plan/actions.ts";
+import { isolation } from "./isolation.ts";
 import type { Stage } from "./stage.ts";
 
 export const NO_LOGIN_SHELL = "/usr/sbin/nologin";
@@ -14,10 +15,17 @@ export const NO_LOGIN_SHELL = "/usr/sbin/nologin";
 /** `vacpay01`, `vacpay02`, ... `vacpay99`, `vacpay100`: names do not change with the count. */
 export const payloadUserName = (prefix: string, n: number): string => `${prefix}${String(n).padStart(2, "0")}`;
 
-/** The pilot user first, then the payload users, without duplicates. */
+/**
+ * Whether the pilot's account is used: by a DIRAC pilot, and by the isolation stage's proof (it
+ * runs the container as the pilot user). A command or HTCondor payload without isolation has its
+ * own user (or condor's), and an unused account is only a useradd (~0.15 s in a slow VM) for nothing.
+ */
+export const needsPilotAccount = (ctx: Context): boolean => ctx.config.payload.type === "dirac" || isolation.skip(ctx) === null;
+
+/** The pilot user first (when it is used), then the payload users, without duplicates. */
 export function accountNames(ctx: Context): string[] {
   const a = ctx.config.accounts;
-  const names = [a.pilot_user];
+  const names = needsPilotAccount(ctx) ? [a.pilot_user] : [];
   for (let n = 1; n <= a.payload_users; n++) names.push(payloadUserName(a.payload_user_prefix, n));
   return [...new Set(names)];
 }
@@ -40,7 +48,7 @@ function planAccounts(ctx: Context): Action[] {
 export const accounts: Stage = {
   id: "accounts",
   title: "pilot and payload accounts",
-  skip: () => null,
+  skip: (ctx) => (accountNames(ctx).length === 0 ? `no account to create (a ${ctx.config.payload.type} payload without isolation and accounts.payload_users 0)` : null),
   plan: planAccounts,
   failure: { code: 500, fatal: true, text: "Cannot create the pilot and payload accounts" },
 };

@@ -1,18 +1,28 @@
 import { describe, expect, it } from "vitest";
 import type { Action } from "../../src/plan/actions.ts";
-import { accountNames, accounts, payloadUserName } from "../../src/stages/accounts.ts";
+import { accountNames, accounts, needsPilotAccount, payloadUserName } from "../../src/stages/accounts.ts";
 import { makeContext } from "../support/context.ts";
 
 const user = (name: string, home: string, why: string): Action => ({ kind: "create-user", name, home, shell: "/usr/sbin/nologin", system: true, why });
 const home = (name: string, path: string): Action => ({ kind: "mkdir", path, mode: 0o700, owner: { user: name, group: name }, why: `${name}'s home, private to it` });
 
+const dirac = { payload: { type: "dirac" as const } };
+
 describe("accounts", () => {
-  it("always applies", () => {
-    expect(accounts.skip(makeContext())).toBeNull();
+  it("is skipped for a command payload without isolation or payload users: no unused account", () => {
+    expect(accounts.skip(makeContext())).toBe("no account to create (a command payload without isolation and accounts.payload_users 0)");
+    expect(needsPilotAccount(makeContext())).toBe(false);
+    expect(accountNames(makeContext())).toEqual([]);
+  });
+
+  it("applies for a DIRAC pilot, and for payload users", () => {
+    expect(accounts.skip(makeContext({ config: dirac }))).toBeNull();
+    expect(accounts.skip(makeContext({ config: { accounts: { payload_users: 1 } } }))).toBeNull();
+    expect(accountNames(makeContext({ config: { accounts: { payload_users: 1 } } }))).toEqual(["vacpay01"]);
   });
 
   it("creates the pilot user with a private home on scratch", () => {
-    expect(accounts.plan(makeContext())).toEqual([
+    expect(accounts.plan(makeContext({ config: dirac }))).toEqual([
       { kind: "mkdir", path: "/scratch/home", mode: 0o755, why: "homes on scratch, not on the root disk" },
       user("vacpilot", "/scratch/home/vacpilot", "the pilot's account"),
       home("vacpilot", "/scratch/home/vacpilot"),
@@ -20,7 +30,7 @@ describe("accounts", () => {
   });
 
   it("adds numbered payload users under the configured prefix and mount point", () => {
-    const ctx = makeContext({ config: { accounts: { pilot_user: "plt", payload_users: 2, payload_user_prefix: "pay" }, scratch: { mount_point: "/data" } } });
+    const ctx = makeContext({ config: { ...dirac, accounts: { pilot_user: "plt", payload_users: 2, payload_user_prefix: "pay" }, scratch: { mount_point: "/data" } } });
     expect(accounts.plan(ctx)).toEqual([
       { kind: "mkdir", path: "/data/home", mode: 0o755, why: "homes on scratch, not on the root disk" },
       user("plt", "/data/home/plt", "the pilot's account"),
@@ -43,13 +53,13 @@ describe("accounts", () => {
   });
 
   it("never lists a user twice (a pilot named like a payload user)", () => {
-    const ctx = makeContext({ config: { accounts: { pilot_user: "vacpay01", payload_users: 2 } } });
+    const ctx = makeContext({ config: { ...dirac, accounts: { pilot_user: "vacpay01", payload_users: 2 } } });
     expect(accountNames(ctx)).toEqual(["vacpay01", "vacpay02"]);
     expect(accounts.plan(ctx).filter((a) => a.kind === "create-user")).toHaveLength(2);
   });
 
   it("scales to the schema's maximum with valid, unique names and no login shells", () => {
-    const ctx = makeContext({ config: { accounts: { payload_users: 1000, payload_user_prefix: "p".repeat(28) } } });
+    const ctx = makeContext({ config: { ...dirac, accounts: { payload_users: 1000, payload_user_prefix: "p".repeat(28) } } });
     const users = accounts.plan(ctx).filter((a) => a.kind === "create-user");
     expect(users).toHaveLength(1001);
     expect(new Set(users.map((u) => u.name)).size).toBe(1001);
