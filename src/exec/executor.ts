@@ -422,7 +422,8 @@ export function createExecutor(o: ExecutorOptions): Executor {
   return {
     async apply(actions, stageId) {
       const results: ActionResult[] = [];
-      for (const action of actions) {
+      // Runs one action; its result, logged. Never throws.
+      const one = async (action: Action): Promise<ActionResult> => {
         const summary = describeAction(action)[0] ?? action.kind;
         const t0 = performance.now();
         try {
@@ -435,7 +436,6 @@ export function createExecutor(o: ExecutorOptions): Executor {
             ...(done.detail ? { detail: done.detail } : {}),
             ...(done.payload ? { payload: done.payload } : {}),
           };
-          results.push(result);
           o.log.info(`stage ${stageId}: ${summary}`, {
             stage: stageId,
             kind: action.kind,
@@ -443,15 +443,25 @@ export function createExecutor(o: ExecutorOptions): Executor {
             ...(result.recorded ? { recorded: true } : {}),
             ...(result.detail ? { detail: result.detail } : {}),
           });
+          return result;
         } catch (err) {
           const target = targetOf(action);
           const error = oneLine(`${action.kind}${target ? ` ${target}` : ""}: ${err instanceof Error ? err.message : String(err)}`);
           const code = err instanceof ActionFailure ? err.code : undefined;
           const result: ActionResult = { action, ok: false, recorded: false, durationMs: Math.round(performance.now() - t0), error, ...(code ? { code } : {}) };
-          results.push(result);
           o.log.error(`stage ${stageId}: failed: ${error}`, { stage: stageId, kind: action.kind, durationMs: result.durationMs });
-          break;
+          return result;
         }
+      };
+      // In order; an action with `alongside` runs together with the group before it. The first
+      // failure ends the stage once its group has ended (the results keep the plan's order).
+      for (let i = 0; i < actions.length; ) {
+        let end = i + 1;
+        while (end < actions.length && actions[end]!.alongside) end++;
+        const group = await Promise.all(actions.slice(i, end).map(one));
+        results.push(...group);
+        if (group.some((r) => !r.ok)) break;
+        i = end;
       }
       return results;
     },

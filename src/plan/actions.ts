@@ -13,6 +13,11 @@ export interface Owner {
 interface Base {
   /** Why this action exists, one short phrase; printed by the dry run and logged. */
   why: string;
+  /**
+   * Independent of the action before it: the executor runs it at the same time (a stage's
+   * consecutive `alongside` actions join the one before them; the stage goes on when all ended).
+   */
+  alongside?: true;
 }
 
 export interface MkdirAction extends Base {

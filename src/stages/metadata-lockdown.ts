@@ -24,15 +24,17 @@ function planLockdown(ctx: Context): Action[] {
   ];
   // A kernel without IPv6 has no IPv6 path to the metadata, and ip6tables would fail there.
   if (ctx.machine.ipv6 === false) return actions;
-  for (const address of METADATA_IPV6) {
-    actions.push({
-      kind: "run-command",
-      argv: ["ip6tables", "-w", ...lockdownRule(address)],
-      timeoutMs: 30_000,
-      machineWide: true,
-      why: `the IPv6 metadata address ${address}: root only`,
-    });
-  }
+  // One ip6tables for both addresses (-d a,b inserts a rule for each).
+  actions.push({
+    kind: "run-command",
+    argv: ["ip6tables", "-w", ...lockdownRule(METADATA_IPV6.join(","))],
+    timeoutMs: 30_000,
+    machineWide: true,
+    // ip6tables and iptables change different tables: no need to wait for each other (each first
+    // call loads kernel modules: ~0.35 s in a slow VM).
+    alongside: true,
+    why: `the IPv6 metadata addresses ${METADATA_IPV6.join(" and ")}: root only`,
+  });
   return actions;
 }
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createExecutor, iptablesCheckForm, type ExecutorOptions } from "../../src/exec/executor.ts";
 import { CommandError, type CommandResult, type RunCommand, type RunOptions, type SpawnDetached } from "../../src/exec/runner.ts";
 import type { Action } from "../../src/plan/actions.ts";
@@ -279,6 +279,33 @@ describe("machine-wide actions on the machine itself (fake runner, nothing spawn
       ["useradd", "--system", "--home-dir", "/var/lib/vt", "--shell", "/usr/sbin/nologin", "--no-create-home", "--user-group", "--groups", "a,b", "vacuum-test-no-such-user"],
     ]);
     expect(results[1]).toMatchObject({ ok: true, detail: "user root already exists" });
+  });
+
+  it("alongside: actions marked so run at the same time as the one before them; results keep the plan's order", async () => {
+    const started: string[] = [];
+    const release: (() => void)[] = [];
+    const run: RunCommand = (argv) =>
+      new Promise((done) => {
+        started.push(argv[0]!);
+        release.push(() => done({ argv: [...argv], exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 1, ranAs: "root" }));
+      });
+    const cmd = (name: string, alongside?: true) => ({ kind: "run-command" as const, argv: [name], timeoutMs: 1000, ...(alongside ? { alongside } : {}), why: name });
+    const applying = onMachine(run).apply([cmd("a"), cmd("b", true), cmd("c", true), cmd("d")], "together");
+    await vi.waitFor(() => expect(started).toEqual(["a", "b", "c"])); // d waits for the group
+    release.splice(0).reverse().forEach((r) => r());
+    await vi.waitFor(() => expect(started).toEqual(["a", "b", "c", "d"]));
+    release.splice(0).forEach((r) => r());
+    const results = await applying;
+    expect(results.map((r) => (r.action.kind === "run-command" ? r.action.argv[0] : "?"))).toEqual(["a", "b", "c", "d"]);
+    expect(results.every((r) => r.ok)).toBe(true);
+  });
+
+  it("alongside: a failure in a group ends the stage once the whole group has ended", async () => {
+    const { run, calls } = fakeRunner((argv) => (argv[0] === "bad" ? 3 : 0));
+    const cmd = (name: string, alongside?: true) => ({ kind: "run-command" as const, argv: [name], timeoutMs: 1000, ...(alongside ? { alongside } : {}), why: name });
+    const results = await onMachine(run).apply([cmd("bad"), cmd("ok", true), cmd("never")], "together");
+    expect(calls.map((c) => c.argv[0])).toEqual(["bad", "ok"]);
+    expect(results.map((r) => r.ok)).toEqual([false, true]);
   });
 
   it("mount: mount -t fstype -o options device target", async () => {

@@ -10,13 +10,15 @@ const withIpv6 = (ipv6: boolean | undefined): Context => {
 };
 
 const V4_RULE = ["-I", "OUTPUT", "-d", "169.254.169.254", "-m", "owner", "!", "--uid-owner", "0", "-j", "REJECT"];
-const v6 = (address: string) => ({
+// One ip6tables for both IPv6 addresses (-d a,b), run alongside the IPv4 rule.
+const V6 = {
   kind: "run-command",
-  argv: ["ip6tables", "-w", "-I", "OUTPUT", "-d", address, "-m", "owner", "!", "--uid-owner", "0", "-j", "REJECT"],
+  argv: ["ip6tables", "-w", "-I", "OUTPUT", "-d", "fd00:ec2::254,fd20:ce::254", "-m", "owner", "!", "--uid-owner", "0", "-j", "REJECT"],
   timeoutMs: 30_000,
   machineWide: true,
-  why: `the IPv6 metadata address ${address}: root only`,
-});
+  alongside: true,
+  why: "the IPv6 metadata addresses fd00:ec2::254 and fd20:ce::254: root only",
+};
 
 describe("metadata-lockdown", () => {
   it.each([
@@ -32,8 +34,7 @@ describe("metadata-lockdown", () => {
   ])("rejects non-root traffic to every metadata address: %s", (_n, ipv6) => {
     expect(metadataLockdown.plan(withIpv6(ipv6))).toEqual([
       { kind: "firewall", rule: V4_RULE, why: "the metadata holds the user_data's secrets: root only (169.254.169.253 stays open)" },
-      v6("fd00:ec2::254"),
-      v6("fd20:ce::254"),
+      V6,
     ]);
   });
 
@@ -45,7 +46,7 @@ describe("metadata-lockdown", () => {
     const actions = metadataLockdown.plan(makeContext());
     const argvs = actions.map((a) => (a.kind === "firewall" ? a.rule : a.kind === "run-command" ? a.argv : []));
     expect(JSON.stringify(argvs)).not.toContain("169.254.169.253");
-    const destinations = argvs.map((argv) => argv[argv.indexOf("-d") + 1]);
+    const destinations = argvs.flatMap((argv) => argv[argv.indexOf("-d") + 1]!.split(","));
     expect(destinations).toEqual(["169.254.169.254", "fd00:ec2::254", "fd20:ce::254"]);
     for (const d of destinations) expect(d).not.toContain("/");
   });
