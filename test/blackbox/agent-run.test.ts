@@ -78,7 +78,6 @@ describe.skipIf(!hasAgentBinary())("dist/agent run", () => {
     expect(recorded.filter((x) => !x.action.argv?.[0]?.startsWith("ip6tables")).map((x) => `${x.stage} ${x.action.kind}`)).toEqual([
       "hostname set-hostname",
       "metadata-lockdown firewall",
-      "accounts create-user",
       "cvmfs run-command",
       "payload create-user",
       "finish power-off",

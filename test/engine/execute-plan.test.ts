@@ -41,7 +41,7 @@ describe("executePlan", () => {
       "start hostname", "finish hostname skipped",
       "start metadata-lockdown", "finish metadata-lockdown ok",
       "start scratch-disk", "finish scratch-disk ok",
-      "start accounts", "finish accounts ok",
+      "start accounts", "finish accounts skipped",
       "start mjf-environment", "finish mjf-environment skipped",
       "start credentials", "finish credentials skipped",
       "start cvmfs", "finish cvmfs skipped",

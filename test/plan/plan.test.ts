@@ -15,7 +15,7 @@ describe("buildPlan", () => {
       ["hostname", true],
       ["metadata-lockdown", true],
       ["scratch-disk", true],
-      ["accounts", true],
+      ["accounts", false],
       ["mjf-environment", false],
       ["credentials", false],
       ["cvmfs", false],
