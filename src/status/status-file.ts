@@ -76,12 +76,14 @@ export function createStatusWriter(path: string | null, initial: StatusInitial, 
     problems: [...(initial.problems ?? [])],
   };
 
-  const save = (): void => {
+  // Between stages the file is only progress (rewritten ~30 times in a run): atomic, not fsynced;
+  // the final state is made durable.
+  const save = (durable = false): void => {
     if (path === null) return;
     try {
       // The first write comes before any stage has made the state directory.
       ensureParentDirsSync(dirname(path));
-      atomicWriteSync(path, JSON.stringify(status, null, 2) + "\n", { mode: 0o644 });
+      atomicWriteSync(path, JSON.stringify(status, null, 2) + "\n", { mode: 0o644, durable });
     } catch (err) {
       o.onWriteError?.(err as Error);
     }
@@ -126,7 +128,7 @@ export function createStatusWriter(path: string | null, initial: StatusInitial, 
       status.state = end.state ?? (status.stages.some((s) => s.state === "failed") ? "failed" : "done");
       status.finishedAt = now().toISOString();
       if (end.shutdownMessage !== undefined) status.shutdownMessage = end.shutdownMessage;
-      save();
+      save(true);
     },
     current: () => structuredClone(status),
   };
