@@ -53,6 +53,12 @@ function contentLines(contents: string): string[] {
 
 /** Human lines for one action: a summary first, then details, each a separate line. */
 export function describeAction(a: Action): string[] {
+  const lines = describeOne(a);
+  // The first line is the action's summary (logged); the concurrency is said on the next one.
+  return a.alongside ? [lines[0]!, "at the same time as the action before it", ...lines.slice(1)] : lines;
+}
+
+function describeOne(a: Action): string[] {
   const mw = isMachineWide(a) ? ["machine-wide: recorded, not performed, under --root"] : [];
   switch (a.kind) {
     case "mkdir":

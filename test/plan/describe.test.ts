@@ -98,6 +98,14 @@ const EXPECTED_FIRST: Record<ActionKind, string> = {
 const MACHINE_WIDE_LINE = "machine-wide: recorded, not performed, under --root";
 
 describe("describeAction", () => {
+  it("says when an action runs at the same time as the one before it (alongside), after its summary", () => {
+    const a: Action = { kind: "run-command", argv: ["ip6tables", "-w", "-L"], timeoutMs: 30_000, machineWide: true, alongside: true, why: "v6" };
+    const lines = describeAction(a);
+    expect(lines[0]).toBe("run-command ip6tables -w -L: v6");
+    expect(lines[1]).toBe("at the same time as the action before it");
+    expect(describeAction({ ...a, alongside: undefined } as Action)).not.toContain("at the same time as the action before it");
+  });
+
   it.each(Object.entries(ONE_OF_EACH))("%s", (kind, action) => {
     const lines = describeAction(action);
     expect(lines[0]).toBe(EXPECTED_FIRST[kind as ActionKind]);
