@@ -19,6 +19,7 @@
 // | condor_master exited non-zero                    | its last ERROR line                    | 700  |
 // | condor_master killed by a signal                 |                                        | 700  |
 // | could not start: condor_master not on PATH       | "condor_master not found: HTCondor is not installed" | 600 |
+// |   (spawn ENOENT, or the start wrapper's exit 127) |                                        |      |
 //
 // 600 for the collector, credentials and a missing HTCondor: they come from the experiment's
 // template and image (a grid-wide problem), so Vac and Vcycle back off everywhere. 500 for jobs held
@@ -29,6 +30,9 @@ import type { OutcomeRule } from "../../plan/actions.ts";
 import type { Outcome } from "../../stages/finish.ts";
 import type { PayloadEnd } from "../../supervise/payload-process.ts";
 import { JOB_STATUS, parseHistory, type ClassAd } from "./history.ts";
+
+/** What the wrapper that starts the master (plan.ts masterArgv) prints when there is none, exiting 127. */
+export const MASTER_NOT_FOUND = "condor_master not found on PATH";
 
 export interface HistorySummary {
   jobs: number;
@@ -128,6 +132,8 @@ export function htcondorOutcome(historyText: string, logsText: string, end: Payl
     case "signaled":
       return out(700, `condor_master was killed by ${end.signal} (${jobsNote(h)})`);
     case "exited":
+      // The wrapper that starts the master on a real machine (plan.ts masterArgv) found none.
+      if (end.exitCode === 127 && logsText.includes(MASTER_NOT_FOUND)) return out(600, "condor_master not found: HTCondor is not installed");
       if (end.exitCode !== 0) return out(700, `condor_master exited with code ${end.exitCode}${f.masterError ? `: ${f.masterError}` : ""} (${jobsNote(h)})`);
   }
   if (h.completed > 0) {

@@ -3,8 +3,9 @@
 //   planHtcondorConfig  early (before host preparation): directories, the configuration with
 //                       START = False, the token and the pool password file
 //   planHtcondorRun     the payload stage: the START file, then condor_master -f as root (it drops
-//                       privileges itself), ready when the startd is in the collector, drained
-//                       before the deadline, its outcome read from the startd history and logs
+//                       privileges itself; under systemd in a delegated scope, see masterArgv),
+//                       ready when the startd is in the collector, drained before the deadline,
+//                       its outcome read from the startd history and logs
 
 import type { Context } from "../../context/context.ts";
 import type { Action, DrainStep, ReadinessProbe, RunPayloadAction } from "../../plan/actions.ts";
@@ -14,6 +15,7 @@ import { htcondorAuth } from "./auth.ts";
 import { collectorHost, htcondorBaseConfig, htcondorStartConfig, vmId, classadString } from "./config.ts";
 import { condorEnv, htcondorLayout, TOKEN_FILE_NAME, type HtcondorLayout } from "./layout.ts";
 import { htcondorLifetime } from "./lifetime.ts";
+import { MASTER_NOT_FOUND } from "./outcome.ts";
 import { htcondorSettings } from "./settings.ts";
 
 export const HTCONDOR_STDOUT = `${AGENT_PATHS.joboutputs}/htcondor-master-stdout.log`;
@@ -24,6 +26,32 @@ const ROOT = { user: "root", group: "root" };
 /** A condor_off answers in well under a second; a hung collector must not hold the drain. */
 const CONDOR_OFF_TIMEOUT_SECONDS = 60;
 const PROBE_INTERVAL_MS = 1000;
+
+/** The directory that exists when PID 1 is systemd (sd_booted()). */
+export const SYSTEMD_BOOTED_DIR = "/run/systemd/system";
+
+// Started from the agent, condor_master lives in the agent's own unit (cloud-final.service or
+// cloud-init-main.service), whose cgroup is not delegated: systemd has enabled only the
+// controllers it needs there (memory pids), HTCondor 23's starter fails to enable "+cpu +io
+// +memory +pids" for its job cgroups (ENOENT), and every job runs with no cgroup: no memory limit,
+// no usage, no OOM handling (seen in the real-VM test: "Error setting cgroup memory limit ... No
+// such file or directory"). HTCondor's own condor.service has Delegate=yes; a transient scope
+// with Delegate=yes does the same for the agent's master, and `systemd-run --scope` execs the
+// master itself, so the supervisor's child (its signals, its exit status) is still condor_master.
+// No --collect or --quiet: systemd 219 (EL7, CernVM 4) has neither.
+const MASTER_SCRIPT = [
+  `command -v condor_master > /dev/null 2>&1 || { echo "${MASTER_NOT_FOUND}" >&2; exit 127; }`,
+  'if [ -d "$1" ] && command -v systemd-run > /dev/null 2>&1; then',
+  '  exec systemd-run --scope --slice=system.slice --property=Delegate=yes --unit="vacuum-agent-htcondor-$$" -- condor_master -f',
+  "fi",
+  "exec condor_master -f",
+].join("\n");
+
+/** condor_master -f; on the real machine through the wrapper above (systemd is looked for when it runs). */
+export function masterArgv(ctx: Context): string[] {
+  // Under --root the master belongs to the test's tree, never to the host's systemd.
+  return ctx.root === null ? ["sh", "-c", MASTER_SCRIPT, "sh", SYSTEMD_BOOTED_DIR] : ["condor_master", "-f"];
+}
 
 /** The user_data's base64 without the whitespace of line wrapping. */
 export const normalBase64 = (base64: string): string => base64.replace(/\s+/g, "");
@@ -116,7 +144,7 @@ export function planHtcondorRun(ctx: Context): Action[] {
   const run: RunPayloadAction = {
     kind: "run-payload",
     name: "htcondor",
-    argv: ["condor_master", "-f"],
+    argv: masterArgv(ctx),
     // As root: the master starts the startd as root, which runs jobs as nobody (or slot users).
     env: { ...Object.fromEntries(mjfExports(ctx)), ...condorEnv(l) },
     stdoutPath: HTCONDOR_STDOUT,

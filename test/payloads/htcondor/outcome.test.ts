@@ -32,6 +32,8 @@ describe("htcondorOutcome", () => {
     ["master killed", "", "", { kind: "signaled", signal: "SIGKILL" }, 700, "condor_master was killed by SIGKILL (no job ran)"],
     ["HTCondor not installed", "", "", { kind: "failed-to-start", error: "spawn condor_master ENOENT" }, 600, "condor_master not found: HTCondor is not installed"],
     ["cannot start otherwise", "", "", { kind: "failed-to-start", error: "EACCES" }, 600, "condor_master could not start: EACCES"],
+    ["HTCondor not installed, seen by the start wrapper", "", "condor_master not found on PATH\n", { kind: "exited", exitCode: 127 }, 600, "condor_master not found: HTCondor is not installed"],
+    ["exit 127 without the wrapper's words is the master's own", "", "", { kind: "exited", exitCode: 127 }, 700, "condor_master exited with code 127 (no job ran)"],
   ])("%s", (_n, history, logs, end, code, text) => {
     expect(htcondorOutcome(history, logs, end)).toEqual({ code, text });
   });

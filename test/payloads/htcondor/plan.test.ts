@@ -47,7 +47,7 @@ describe("planHtcondorRun", () => {
     expect(run).toMatchObject({
       kind: "run-payload",
       name: "htcondor",
-      argv: ["condor_master", "-f"],
+      argv: ["sh", "-c", expect.stringContaining("systemd-run --scope --slice=system.slice --property=Delegate=yes"), "sh", "/run/systemd/system"],
       env: { CONDOR_CONFIG: "/var/lib/vacuum-agent/condor/condor_config", JOBFEATURES: "/run/jf" },
       stopAt: T0 + 86100,
       outcome: { kind: "htcondor-history", historyPath: "/var/lib/vacuum-agent/condor/log/startd_history", logPaths: ["/var/lib/vacuum-agent/condor/log/MasterLog", "/var/lib/vacuum-agent/condor/log/StartLog", "/var/lib/vacuum-agent/condor/config.d/60-vacuum-agent-start.conf", "/var/spool/joboutputs/htcondor-master-stderr.log"] },
@@ -58,6 +58,11 @@ describe("planHtcondorRun", () => {
       [600, "condor_off -graceful -daemon master"],
     ]);
     expect(run.ready).toMatchObject({ argv: ["condor_status", "-constraint", 'VacuumVmId == "vm-1"', "-af", "Name"], expect: "\\S", timeoutSeconds: 120, failure: { code: 600, text: "Collector cm.example.org unreachable: startd not visible after 120 s" } });
+  });
+
+  it("under --root condor_master itself: the master belongs to the test's tree, not to the host's systemd", () => {
+    const [, run] = planHtcondorRun(ctx({}, { root: "/srv/vm" })) as [unknown, RunPayloadAction];
+    expect(run.argv).toEqual(["condor_master", "-f"]);
   });
 
   it("no deadline: no drain steps, no retirement clause", () => {
