@@ -1,15 +1,16 @@
 // dist/manager publishes agents/NAME.zst and .gz (src/manager/agent-compressed.ts): node:zlib's
 // zstd exists only in the compiled binary (bun), so the zstd copy is tested here, black box, and
 // decompressed with the zstd tool a VM's bootstrap uses.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MANAGER_BINARY, startManagerProcess, type ManagerProcess } from "../support/manager-process.ts";
 
-const MANAGER = resolve("dist/manager");
+const MANAGER = MANAGER_BINARY;
 const hasZstd = spawnSync("zstd", ["--version"]).status === 0;
 
 interface Reply {
@@ -29,9 +30,9 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 describe.skipIf(!existsSync(MANAGER) || !hasZstd)("dist/manager: compressed agents", () => {
   let dir: string;
-  let proc: ChildProcess;
+  let manager: ManagerProcess | undefined;
   let url: string;
-  let stderr = "";
+  const stderr = () => manager?.stderr() ?? "";
   let binary: Buffer;
 
   beforeAll(async () => {
@@ -42,23 +43,11 @@ describe.skipIf(!existsSync(MANAGER) || !hasZstd)("dist/manager: compressed agen
     copyFileSync(resolve("examples/manager/command.template"), join(dir, "command.template"));
     const def = JSON.parse(readFileSync(resolve("examples/manager/definition.json"), "utf8")) as Record<string, unknown>;
     writeFileSync(join(dir, "definition.json"), JSON.stringify({ ...def, agents: { agent: "agent" } }));
-    proc = spawn(MANAGER, ["serve", join(dir, "definition.json"), "--http", "--state", join(dir, "state"), "--listen", "127.0.0.1:0"], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    proc.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    proc.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const end = Date.now() + 10_000;
-    while (!stdout.includes("\n")) {
-      if (Date.now() > end || proc.exitCode !== null) throw new Error(`manager did not start: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    url = stdout.split("\n")[0]!;
+    manager = await startManagerProcess([join(dir, "definition.json"), "--http", "--state", join(dir, "state")]);
+    url = manager.url;
   });
   afterAll(async () => {
-    proc?.kill("SIGTERM");
-    if (proc && proc.exitCode === null) await new Promise((r) => proc.once("close", r));
+    await manager?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -99,7 +88,7 @@ describe.skipIf(!existsSync(MANAGER) || !hasZstd)("dist/manager: compressed agen
     await ready("/agents/agent.zst");
     await ready("/agents/agent.gz");
     expect(readdirSync(join(dir, "state", "agent-cache")).sort()).toEqual([`${sha256(binary)}.gz`, `${sha256(binary)}.zst`]);
-    expect(stderr.match(/agents\/agent\.zst: \d+ bytes \(\d+% of \d+\) made in/g)).toHaveLength(1);
+    expect(stderr().match(/agents\/agent\.zst: \d+ bytes \(\d+% of \d+\) made in/g)).toHaveLength(1);
     // The binary itself: sent whole with its Content-Length (sendfile), not chunked.
     const plain = await get(`${url}/agents/agent`);
     expect(plain.headers["x-checksum-sha256"]).toBe(sha256(binary));

@@ -5,12 +5,13 @@
 // codes, stale flag and boot timelines; the counts and the form narrowing the rows, with and
 // without JavaScript; a hostile shutdown_message, space, stage name and DN shown as text and
 // injecting nothing; and no request leaving 127.0.0.1.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startManagerProcess } from "../support/manager-process.ts";
 import { tempDir } from "./fixtures.ts";
 
 const MANAGER = resolve("dist/manager");
@@ -93,18 +94,9 @@ describe.skipIf(skip !== null)("the manager's status page in chromium", () => {
       join(state, "vm-state.jsonl"),
       JSON.stringify({ machinetype: MT, vmId: "vm-stale", firstSeen: Date.now() - 3 * hour, lastHeartbeat: Date.now() - 2 * hour, heartbeat: "0.1 0.1 0.1 3600 10", lastOutput: null, outputs: 0, shutdownMessage: null, shutdownAt: null, metadataAt: null, dn: EVIL_DN }) + "\n",
     );
-    const p = spawn(MANAGER, ["serve", resolve("examples/manager/definition.json"), "--http", "--state", state, "--listen", "127.0.0.1:0"], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, stdio: ["ignore", "pipe", "pipe"] });
-    proc = p;
-    let stdout = "";
-    let stderr = "";
-    p.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    p.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const end = Date.now() + 10_000;
-    while (!stdout.includes("\n")) {
-      if (Date.now() > end || p.exitCode !== null) throw new Error(`manager did not start: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    url = stdout.split("\n")[0]!;
+    const m = await startManagerProcess([resolve("examples/manager/definition.json"), "--http", "--state", state]);
+    proc = m.proc;
+    url = m.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     // Each VM learns its token from the metadata emulation, as a VM would, then PUTs with it.

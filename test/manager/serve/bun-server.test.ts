@@ -2,13 +2,14 @@
 // case against both servers the binary can run: Bun.serve (its default without client
 // certificates) and node:http (VACUUM_MANAGER_HTTP=node). Where they differ (dot segments, which
 // Bun resolves before the handler sees the target), the table says so and both stay inside the VM.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startManagerProcess, type ManagerProcess } from "../../support/manager-process.ts";
 import { serverKind } from "../../../src/manager/serve/server.ts";
 
 const MANAGER = resolve("dist/manager");
@@ -66,23 +67,14 @@ describe.skipIf(!existsSync(MANAGER)).each([
   let url: string;
   let state: string;
   let token: string;
-  let stderr = "";
+  let manager: ManagerProcess;
 
   beforeAll(async () => {
     state = mkdtempSync(join(tmpdir(), "manager-bun-server-"));
-    proc = spawn(MANAGER, ["serve", resolve("examples/manager/definition.json"), "--http", "--state", state, "--listen", "127.0.0.1:0"], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    proc.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    proc.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const end = Date.now() + 10_000;
-    while (!stdout.includes("\n")) {
-      if (Date.now() > end || proc.exitCode !== null) throw new Error(`manager did not start: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    url = stdout.split("\n")[0]!;
+    const m = await startManagerProcess([resolve("examples/manager/definition.json"), "--http", "--state", state], env);
+    proc = m.proc;
+    url = m.url;
+    manager = m;
     const meta = JSON.parse((await send(`${url}/vms/${MT}/vm-a/metadata/openstack/latest/meta_data.json`)).body) as { meta: { joboutputs: string } };
     token = decodeURIComponent(new URL(meta.meta.joboutputs).password);
   });
@@ -112,7 +104,7 @@ describe.skipIf(!existsSync(MANAGER)).each([
     expect(await send(url, { method: "PUT", path: hb, body: "x" })).toMatchObject({ status: 401, body: "" });
     expect(await put(`/vms/${MT}/vm-b/joboutputs/heartbeat`, "x")).toMatchObject({ status: 403, body: "" });
     await new Promise((r) => setTimeout(r, 50)); // the request log is written once per event-loop turn
-    expect(stderr).toContain(`PUT "${hb}" 201 0 "-"`);
+    expect(manager.stderr()).toContain(`PUT "${hb}" 201 0 "-"`);
     expect(outputs("vm-a")).not.toContain("heartbeat"); // memory only
   });
 
