@@ -3,8 +3,15 @@
 # and what the agent uses (e2fsprogs for /scratch, iptables for the metadata lock-down, curl, zstd).
 # Recipe and reasons: images/README.md and ../shared/reference/vm-e2e.md.
 #
-#   images/build-image.sh [--datasource NoCloud|OpenStack|Ec2]   build once, cached; prints the directory
-#   images/build-image.sh path [--datasource ...]                 print the directory (built or not)
+#   images/build-image.sh [--datasource NoCloud|OpenStack|Ec2] [--flavour default|htcondor]
+#                                                   build once, cached; prints the directory
+#   images/build-image.sh path [--datasource ...] [--flavour ...]   print the directory (built or not)
+#
+# Flavours: `default` is Debian 12 (bookworm) with the packages below. `htcondor` is Debian 13
+# (trixie: bookworm has no HTCondor) with the same packages plus `condor` (23.9.x), its
+# condor.service masked (the agent starts its own condor_master with a private configuration);
+# the mirrors are the ones apt uses for bookworm here, with the suite names changed. Each flavour
+# is cached under its own name and key (debian12-<hash>, debian13-htcondor-<hash>).
 #
 # The directory holds vmlinuz, initrd.img, root.raw (ext4 made by `mkfs.ext4 -d`, sparse; boot
 # overlays back onto it with -F raw) and .complete (the recipe it was built from). One image serves
@@ -13,6 +20,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${VACUUM_AGENT_CACHE:-/var/cache/vacuum-agent}/images
+# The suite this machine's apt sources are read for (the mirrors of every flavour come from them).
+HOST_SUITE=bookworm
 SUITE=bookworm
 # Bump when anything below changes what the image holds (the script's own text is hashed too).
 RECIPE=1
@@ -28,23 +37,58 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 say() { echo "build-image: $*" >&2; }
 
 datasource=NoCloud
+flavour=default
 cmd=build
 while [ $# -gt 0 ]; do
   case $1 in
     build | path) cmd=$1 ;;
     --datasource) datasource=${2:?--datasource needs NoCloud, OpenStack or Ec2}; shift ;;
-    *) echo "usage: $0 [build|path] [--datasource NoCloud|OpenStack|Ec2]" >&2; exit 64 ;;
+    --flavour) flavour=${2:?--flavour needs default or htcondor}; shift ;;
+    *) echo "usage: $0 [build|path] [--datasource NoCloud|OpenStack|Ec2] [--flavour default|htcondor]" >&2; exit 64 ;;
   esac
   shift
 done
 case $datasource in NoCloud | OpenStack | Ec2) ;; *) say "unknown datasource $datasource (NoCloud, OpenStack or Ec2)"; exit 64 ;; esac
+# NAME: the cache directory's prefix. FLAVOUR_HOOKS: extra mmdebstrap customize hooks.
+# FLAVOUR_CLOUD_CFG: more lines for the cloud.cfg.d file.
+FLAVOUR_HOOKS=()
+FLAVOUR_CLOUD_CFG=''
+case $flavour in
+  default) NAME=debian12 ;;
+  htcondor)
+    NAME=debian13-htcondor SUITE=trixie PACKAGES=$PACKAGES,condor
+    # The package enables condor.service; a master on the image's own /etc/condor would run beside
+    # the agent's (services.md "Layout that works": the agent never touches the image's config).
+    FLAVOUR_HOOKS=(--customize-hook='ln -sf /dev/null "$1/etc/systemd/system/condor.service"')
+    # trixie's cloud-init (25.1) falls back to DHCPv4 and DHCPv6 on the first NIC; slirp answers no
+    # DHCPv6, and ifupdown's `dhclient -6` then holds networking.service (and cloud-init's network
+    # stage behind it) for minutes. IPv4 only, on the NIC scripts/vm/boot.sh puts in PCI slot 7.
+    # The VM's own name in /etc/hosts, as a site's DNS would resolve it: here no DNS server is
+    # reachable, and every HTCondor daemon and tool retries an unresolved own name (EAI_AGAIN) 20
+    # times, 3 s apart, before it starts (verified: condor_master took 115 s to start).
+    FLAVOUR_CLOUD_CFG='# DHCPv4 only: slirp has no DHCPv6 server (images/build-image.sh, flavour htcondor).
+network:
+  version: 2
+  ethernets:
+    enp0s7:
+      dhcp4: true
+# The host name resolves without DNS (none is reachable): 127.0.1.1 in /etc/hosts.
+manage_etc_hosts: true'
+    ;;
+  *) say "unknown flavour $flavour (default or htcondor)"; exit 64 ;;
+esac
 
-# The Debian mirrors apt uses on this machine, as one-line sources: never hard-coded.
+# The Debian mirrors apt uses on this machine, as one-line sources: never hard-coded. They are
+# configured for $HOST_SUITE; another flavour's $SUITE takes the same mirrors and components
+# (bookworm-security -> trixie-security and so on).
 mirror_lines() {
+  if [ "$SUITE" = "$HOST_SUITE" ]; then host_mirror_lines; else host_mirror_lines | awk -v from="$HOST_SUITE" -v to="$SUITE" '{ sub("^" from, to, $3); print }'; fi
+}
+host_mirror_lines() {
   local f
   for f in /etc/apt/sources.list.d/*.sources; do
     [ -f "$f" ] || continue
-    awk -v suite="$SUITE" '
+    awk -v suite="$HOST_SUITE" '
       function flush() {
         if (types ~ /(^| )deb( |$)/ && uris != "") {
           n = split(suites, s, " "); m = split(uris, u, " ")
@@ -62,7 +106,7 @@ mirror_lines() {
   done
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
     [ -f "$f" ] || continue
-    awk -v suite="$SUITE" '$1 == "deb" && $0 !~ /\[/ && $3 ~ "^" suite "(-updates|-security)?$"' "$f"
+    awk -v suite="$HOST_SUITE" '$1 == "deb" && $0 !~ /\[/ && $3 ~ "^" suite "(-updates|-security)?$"' "$f"
   done
 }
 
@@ -88,6 +132,7 @@ ssh_genkeytypes: []
 ssh_deletekeys: false
 locale: false
 EOF
+  [ -z "$FLAVOUR_CLOUD_CFG" ] || printf '%s\n' "$FLAVOUR_CLOUD_CFG"
 }
 
 # At power-off, the logs go to the spare disk with serial "outdisk" as a tar, so the host reads
@@ -132,11 +177,12 @@ WantedBy=sysinit.target
 
 recipe() {
   printf 'recipe %s\nsuite %s\npackages %s\ndisk %s\n' "$RECIPE" "$SUITE" "$PACKAGES" "$DISK_SIZE"
+  [ "$flavour" = default ] || printf 'flavour %s\n' "$flavour"
   mirror_lines
   cloud_cfg
   sha256sum < "$HERE/build-image.sh"
 }
-dir() { echo "$CACHE/debian12-$(recipe | sha256sum | cut -c1-12)"; }
+dir() { echo "$CACHE/$NAME-$(recipe | sha256sum | cut -c1-12)"; }
 
 install_host_tools() {
   local missing=() p t0
@@ -186,6 +232,7 @@ build() {
     --customize-hook="install -m 0755 '$d.tmp/vacuum-e2e-outdisk' \"\$1/usr/local/sbin/vacuum-e2e-outdisk\"" \
     --customize-hook="install -m 0644 '$d.tmp/vacuum-e2e-outdisk.service' \"\$1/etc/systemd/system/vacuum-e2e-outdisk.service\"" \
     --customize-hook='mkdir -p "$1/etc/systemd/system/sysinit.target.wants"; ln -sf ../vacuum-e2e-outdisk.service "$1/etc/systemd/system/sysinit.target.wants/vacuum-e2e-outdisk.service"' \
+    "${FLAVOUR_HOOKS[@]}" \
     --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*; rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*_Packages' \
     "$SUITE" "$rootfs" "$sources" >&2
   say "rootfs (mmdebstrap) in $(since "$t1") s, $(du -sm "$rootfs" | cut -f1) MB"
@@ -199,7 +246,7 @@ build() {
   say "root.raw (mkfs.ext4 -d) in $(since "$t1") s"
   recipe > "$d.tmp/.complete"
   mv "$d.tmp" "$d"
-  find "$CACHE" -mindepth 1 -maxdepth 1 -name 'debian12-*' ! -name "${d##*/}" ! -name "${d##*/}.*" -mtime +1 \
+  find "$CACHE" -mindepth 1 -maxdepth 1 -name "$NAME-*" ! -name "${d##*/}" ! -name "${d##*/}.*" -mtime +1 \
     -exec rm -rf --one-file-system {} + 2> /dev/null || true
   say "built $d in $(since "$t0") s (kernel $(grep '^linux-image-[0-9]' "$d/packages.txt" | cut -d' ' -f1), cloud-init $(awk '$1=="cloud-init"{print $2}' "$d/packages.txt"))"
   echo "$d"
