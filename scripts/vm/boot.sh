@@ -3,9 +3,9 @@
 # ../shared/reference/vm-e2e.md verified it, and prints the boot timeline.
 #
 #   scripts/vm/boot.sh --out DIR [--user-data FILE] [--datasource NoCloud|OpenStack|Ec2]
-#       [--forward ADDR:PORT=HOSTPORT]... [--scratch SIZE] [--timeout SECONDS] [--hostname NAME]
-#       [--instance-id ID] [--append KERNEL-ARGS] [--smp N] [--mem MB] [--image DIR]
-#       [--vendor-data FILE]
+#       [--forward ADDR:PORT=HOSTPORT]... [--forward-cmd ADDR:PORT=COMMAND]... [--scratch SIZE]
+#       [--timeout SECONDS] [--hostname NAME] [--instance-id ID] [--append KERNEL-ARGS] [--smp N]
+#       [--mem MB] [--image DIR] [--vendor-data FILE]
 #
 # - TCG only (`-accel tcg,thread=multi`): /dev/kvm here is a nested device that aborts qemu.
 # - A fresh qcow2 overlay on the cached raw image and a unique instance-id per boot, or cloud-init
@@ -23,7 +23,11 @@
 #   guest sends leaves this machine: the guest reaches the host only through the guestfwd rules
 #   given with --forward (each connection runs `nc 127.0.0.1 HOSTPORT`), e.g.
 #   --forward 169.254.169.253:80=8080 (a Vac factory) --forward 169.254.169.254:80=8080 (the
-#   metadata service). 169.254.169.254:80 always has a rule: without --forward for it, each
+#   metadata service). --forward-cmd runs COMMAND instead of nc for each connection (through
+#   /bin/sh, the connection on its stdin and stdout), e.g. --forward-cmd
+#   '169.254.169.9:9618=nsenter --net=/proc/PID/ns/net nc 169.254.169.9 9618' reaches a server in
+#   a network namespace of ours; COMMAND cannot hold a comma (qemu's -netdev syntax).
+#   169.254.169.254:80 always has a rule: without --forward for it, each
 #   connection is closed at once, so a metadata probe fails fast instead of timing out.
 # - Each boot runs under `timeout` (240 s by default) and is retried once, with a new overlay,
 #   when console.log shows a `soft lockup` (seen with TCG on the generic kernel).
@@ -35,7 +39,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 out='' user_data='' vendor_data='' datasource=NoCloud scratch='' timeout_s=240 hostname_='' instance_id='' append='' smp=2 mem=1536 image=''
-forwards=()
+forwards=() forward_cmds=()
 while [ $# -gt 0 ]; do
   case $1 in
     --out) out=$2; shift ;;
@@ -43,6 +47,7 @@ while [ $# -gt 0 ]; do
     --vendor-data) vendor_data=$2; shift ;;
     --datasource) datasource=$2; shift ;;
     --forward) forwards+=("$2"); shift ;;
+    --forward-cmd) forward_cmds+=("$2"); shift ;;
     --scratch) scratch=$2; shift ;;
     --timeout) timeout_s=$2; shift ;;
     --hostname) hostname_=$2; shift ;;
@@ -87,6 +92,11 @@ metadata_forwarded=0
 for f in "${forwards[@]}"; do
   [[ $f =~ ^([0-9.]+):([0-9]+)=([0-9]+)$ ]] || { say "--forward $f: expected ADDR:PORT=HOSTPORT"; exit 64; }
   netdev+=",guestfwd=tcp:${BASH_REMATCH[1]}:${BASH_REMATCH[2]}-cmd:nc 127.0.0.1 ${BASH_REMATCH[3]}"
+  [ "${BASH_REMATCH[1]}:${BASH_REMATCH[2]}" = 169.254.169.254:80 ] && metadata_forwarded=1
+done
+for f in "${forward_cmds[@]}"; do
+  [[ $f =~ ^([0-9.]+):([0-9]+)=([^,]+)$ ]] || { say "--forward-cmd $f: expected ADDR:PORT=COMMAND (no comma in COMMAND)"; exit 64; }
+  netdev+=",guestfwd=tcp:${BASH_REMATCH[1]}:${BASH_REMATCH[2]}-cmd:${BASH_REMATCH[3]}"
   [ "${BASH_REMATCH[1]}:${BASH_REMATCH[2]}" = 169.254.169.254:80 ] && metadata_forwarded=1
 done
 [ "$metadata_forwarded" = 1 ] || netdev+=",guestfwd=tcp:169.254.169.254:80-cmd:true"
