@@ -22,6 +22,8 @@ import { join } from "node:path";
 import { runCommand, type RunCommand } from "../../src/exec/runner.ts";
 import type { Action, RunPayloadAction } from "../../src/plan/actions.ts";
 import { runPayload, type PayloadControl, type PayloadResult } from "../../src/supervise/payload-process.ts";
+import { afterAll, beforeAll } from "vitest";
+import { allowSubprocess } from "../setup/forbid-subprocess.ts";
 import { closedPort } from "./closed-port.ts";
 
 export const HTCONDOR_CHROOT_SCRIPT = join(process.cwd(), "scripts", "chroot-htcondor.sh");
@@ -154,6 +156,22 @@ export const LOOPBACK_NODE_LINES = [
   "ENABLE_IPV6 = False",
   "SEC_USE_FAMILY_SESSION = False",
 ];
+
+/**
+ * One pool for the enclosing describe block: started before its tests (the chroot's `sh` allowed
+ * for the whole file), stopped after them; `use` receives it.
+ */
+export function poolForSuite(chroot: () => HtcondorChroot, use: (pool: Pool) => void): void {
+  let pool: Pool | undefined;
+  beforeAll(async () => {
+    allowSubprocess(["sh"]);
+    pool = await startPool(chroot());
+    use(pool);
+  }, 60_000);
+  afterAll(async () => {
+    await pool?.stop();
+  }, 30_000);
+}
 
 export async function startPool(c: HtcondorChroot): Promise<Pool> {
   const id = `p${process.pid}-${randomBytes(3).toString("hex")}`;

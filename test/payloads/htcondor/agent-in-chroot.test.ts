@@ -7,23 +7,16 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AGENT_BINARY, hasAgentBinary } from "../../blackbox/run-binary.ts";
-import { allowSubprocess } from "../../setup/forbid-subprocess.ts";
-import { HTCONDOR_CHROOT_SCRIPT, prepareHtcondorChroot, startPool, stopGroup, type Pool } from "../../support/htcondor-pool.ts";
+import { HTCONDOR_CHROOT_SCRIPT, poolForSuite, prepareHtcondorChroot, stopGroup, type Pool } from "../../support/htcondor-pool.ts";
 
 const prepared = hasAgentBinary() ? prepareHtcondorChroot() : { chroot: null, skip: "no dist/agent (bash scripts/build.sh x64)" };
 if (prepared.skip !== null) console.warn(`test/payloads/htcondor/agent-in-chroot.test.ts skipped: ${prepared.skip}`);
 
 describe.skipIf(prepared.skip !== null)("dist/agent inside the HTCondor chroot joins a real pool", () => {
   let pool: Pool;
-  beforeAll(async () => {
-    allowSubprocess(["sh"]);
-    pool = await startPool(prepared.chroot!);
-  }, 60_000);
-  afterAll(async () => {
-    await pool?.stop();
-  }, 30_000);
+  poolForSuite(() => prepared.chroot!, (p) => (pool = p));
 
   it("runs a job on its slot and ends with 200 from the startd history", async () => {
     const vm = pool.vm("agent");

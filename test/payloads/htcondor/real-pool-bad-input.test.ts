@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AgentConfig } from "../../../src/config/agent-config.ts";
 import type { RunPayloadAction } from "../../../src/plan/actions.ts";
 import { htcondorOutcomeFromEvidence } from "../../../src/payloads/htcondor/outcome.ts";
@@ -13,7 +13,7 @@ import { runPayload } from "../../../src/supervise/payload-process.ts";
 import { allowSubprocess } from "../../setup/forbid-subprocess.ts";
 import { closedPort } from "../../support/closed-port.ts";
 import { makeContext } from "../../support/context.ts";
-import { applyConfigPlan, LOOPBACK_NODE_LINES, prepareHtcondorChroot, runNode, startPool, type Pool } from "../../support/htcondor-pool.ts";
+import { applyConfigPlan, LOOPBACK_NODE_LINES, poolForSuite, prepareHtcondorChroot, runNode, type Pool } from "../../support/htcondor-pool.ts";
 
 const prepared = prepareHtcondorChroot();
 if (prepared.skip !== null) console.warn(`test/payloads/htcondor/real-pool-bad-input.test.ts skipped: ${prepared.skip}`);
@@ -50,13 +50,7 @@ describe("HTCondor not installed", () => {
 
 describe.skipIf(prepared.skip !== null)("bad input against the real HTCondor (trixie chroot)", () => {
   let pool: Pool;
-  beforeAll(async () => {
-    allowSubprocess(["sh"]);
-    pool = await startPool(prepared.chroot!);
-  }, 60_000);
-  afterAll(async () => {
-    await pool?.stop();
-  }, 30_000);
+  poolForSuite(() => prepared.chroot!, (p) => (pool = p));
 
   async function run(name: string, htc: Partial<Htc>) {
     const vm = pool.vm(name);

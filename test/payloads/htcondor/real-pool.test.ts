@@ -5,14 +5,13 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AgentConfig } from "../../../src/config/agent-config.ts";
 import type { RunPayloadAction } from "../../../src/plan/actions.ts";
 import { htcondorOutcomeFromEvidence } from "../../../src/payloads/htcondor/outcome.ts";
 import { planHtcondorConfig, planHtcondorRun } from "../../../src/payloads/htcondor/plan.ts";
-import { allowSubprocess } from "../../setup/forbid-subprocess.ts";
 import { makeContext } from "../../support/context.ts";
-import { applyConfigPlan, LOOPBACK_NODE_LINES, prepareHtcondorChroot, runNode, startPool, type Pool } from "../../support/htcondor-pool.ts";
+import { applyConfigPlan, LOOPBACK_NODE_LINES, poolForSuite, prepareHtcondorChroot, runNode, type Pool } from "../../support/htcondor-pool.ts";
 
 const prepared = prepareHtcondorChroot();
 if (prepared.skip !== null) console.warn(`test/payloads/htcondor/real-pool.test.ts skipped: ${prepared.skip}`);
@@ -21,13 +20,7 @@ type Htc = NonNullable<AgentConfig["payload"]["htcondor"]>;
 
 describe.skipIf(prepared.skip !== null)("an execute node planned by the agent joins a real HTCondor pool (trixie chroot)", () => {
   let pool: Pool;
-  beforeAll(async () => {
-    allowSubprocess(["sh"]);
-    pool = await startPool(prepared.chroot!);
-  }, 60_000);
-  afterAll(async () => {
-    await pool?.stop();
-  }, 30_000);
+  poolForSuite(() => prepared.chroot!, (p) => (pool = p));
 
   /** Plans a node named `name`, applies its configuration and starts condor_master under the supervisor. */
   async function startNode(name: string, htc: Partial<Htc>) {
