@@ -169,18 +169,12 @@ async function compressedAgent(req: Request, content: Content, entry: Entry, com
   if (a === null || a === "changing") return empty(404);
   const copy = await compressor.ready(a, entry.encoding!);
   if (copy === null) return empty(404);
-  const headers: Record<string, string> = {
+  return fileAnswer(req, copy.path, copy.size, {
     etag: `"${a.sha256}.${entry.encoding}"`,
     "last-modified": a.lastModified.toUTCString(),
     "x-checksum-sha256": a.sha256,
     "content-type": CONTENT_TYPES[entry.encoding!],
-  };
-  const inm = req.headers.get("if-none-match");
-  if (inm !== null && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === headers.etag || t.trim() === "*")) {
-    return new Response(null, { status: 304, headers });
-  }
-  if (req.method === "HEAD") return new Response(null, { status: 200, headers: { ...headers, "content-length": String(copy.size) } });
-  return fileResponse(copy.path, copy.size, headers);
+  });
 }
 
 /** The binary from disk, with its sha256 (recomputed when the file changed since it was hashed). */
@@ -188,20 +182,25 @@ async function agent(req: Request, content: Content, name: string): Promise<Resp
   const a = await currentAgent(content, name);
   if (a === null) return empty(404);
   if (a === "changing") return empty(503); // being rewritten: try again shortly
-  const headers: Record<string, string> = {
+  return fileAnswer(req, a.path, a.size, {
     etag: `"${a.sha256}"`,
     "last-modified": a.lastModified.toUTCString(),
     "x-checksum-sha256": a.sha256,
     "content-type": "application/octet-stream",
-  };
+  });
+}
+
+/**
+ * A file on disk under its strong ETag (`headers.etag`): 304 when the client has it, headers only
+ * for HEAD, else its first `size` bytes streamed from disk, never the whole file in memory.
+ */
+function fileAnswer(req: Request, path: string, size: number, headers: Record<string, string> & { etag: string }): Response {
   const inm = req.headers.get("if-none-match");
-  if (inm !== null && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === `"${a.sha256}"` || t.trim() === "*")) {
+  if (inm !== null && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === headers.etag || t.trim() === "*")) {
     return new Response(null, { status: 304, headers });
   }
-  if (req.method === "HEAD") return new Response(null, { status: 200, headers: { ...headers, "content-length": String(a.size) } });
-  // Streamed from disk: never the whole binary in memory. A file replaced meanwhile is still read
-  // whole from the open descriptor (rename-over keeps the old inode).
-  return fileResponse(a.path, a.size, headers);
+  if (req.method === "HEAD") return new Response(null, { status: 200, headers: { ...headers, "content-length": String(size) } });
+  return fileResponse(path, size, headers);
 }
 
 function pipe(req: Request, entry: Entry): Response {

@@ -8,7 +8,11 @@ import { Readable } from "node:stream";
 
 const files = new WeakMap<Response, { path: string; size: number }>();
 
-/** A 200 with the first `size` bytes of `path` (read from the descriptor opened now). */
+/**
+ * A 200 with the first `size` bytes of `path`. The file is opened when the body is sent, not now:
+ * one replaced (renamed over) in between is sent in its new version under these headers, and a
+ * bootstrap then finds the sha256 wrong and fetches again.
+ */
 export function fileResponse(path: string, size: number, headers: Record<string, string>): Response {
   const stream = Readable.toWeb(createReadStream(path, { start: 0, end: Math.max(0, size - 1) })) as ReadableStream<Uint8Array>;
   const res = new Response(size === 0 ? null : stream, { status: 200, headers: { ...headers, "content-length": String(size) } });
