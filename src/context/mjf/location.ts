@@ -33,15 +33,7 @@ export function locationKind(location: string): MjfSourceKind | null {
 export async function readKeys(location: string, keys: readonly string[], settings: FetchSettings): Promise<Record<string, KeyRead>> {
   const kind = locationKind(location);
   const base = location.replace(/\/+$/, "");
-  if (kind === "directory") return Object.fromEntries((await readDirectory(base, keys)).map((r, i) => [keys[i]!, r]));
-  // Every key at once over a few kept-alive connections, closed when the burst is over.
-  const pool = createHttpPool(MJF_CONNECTIONS);
-  let reads: KeyRead[];
-  try {
-    reads = await Promise.all(keys.map((k) => readUrl(`${base}/${k}`, settings, pool)));
-  } finally {
-    pool.close();
-  }
+  const reads = kind === "directory" ? await readDirectory(base, keys) : await readUrls(base, keys, settings);
   return Object.fromEntries(keys.map((k, i) => [k, reads[i]!]));
 }
 
@@ -64,6 +56,16 @@ async function readDirectory(dir: string, keys: readonly string[]): Promise<KeyR
       }
     }),
   );
+}
+
+/** Every key at once over a few kept-alive connections, closed when the burst is over. */
+async function readUrls(base: string, keys: readonly string[], settings: FetchSettings): Promise<KeyRead[]> {
+  const pool = createHttpPool(MJF_CONNECTIONS);
+  try {
+    return await Promise.all(keys.map((k) => readUrl(`${base}/${k}`, settings, pool)));
+  } finally {
+    pool.close();
+  }
 }
 
 async function readUrl(url: string, settings: FetchSettings, pool: HttpPool): Promise<KeyRead> {
